@@ -1,0 +1,1 @@
+//! Criterion benchmarks of each import stage; the benches live in `benches/benches/`.

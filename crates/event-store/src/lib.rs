@@ -1,0 +1,87 @@
+//! SQLite-backed event data stores: stores, imports and their progress, failures, and events.
+//!
+//! [`Store`] wraps one rusqlite connection. Event data stores ([`EventDataStore`]) and imports
+//! ([`ImportRecord`], with [`ImportStatus`] and [`ImportStatistics`]) are rows; an import's
+//! discovered folders and files are recorded with [`Store::add_prefix`] so that a resumed import
+//! knows exactly which files are left. [`Store::write_files`] commits a batch of finished files
+//! ([`FileWrite`]) in one transaction: their events, their failure entries, the mark that each
+//! file is done and the import's statistics move together, so an interrupted import never keeps
+//! half a file and a resumed one never imports a file twice.
+//!
+//! Events are stored as each log file's original gzip bytes, kept once, plus one narrow index
+//! row per event (time, id, source, name, region, account, and the byte span of the record in
+//! the inflated file). [`Store::events`] returns [`StoredEvent`]s with their raw record bytes
+//! exactly as they were in the file. The layout is private to this crate and changes only by
+//! appending to the migrations in `schema.rs`.
+
+mod eds;
+mod error;
+mod events;
+mod imports;
+mod schema;
+mod write;
+
+pub use eds::{EventDataStore, EventDataStoreStatus, NewEventDataStore};
+pub use error::StoreError;
+pub use events::{EventQuery, StoredEvent};
+pub use imports::{
+    FailureRecord, FailureStatus, ImportFilter, ImportRecord, ImportStatistics, ImportStatus,
+    NewImport, PendingFile,
+};
+pub use write::{EventRow, FailureRow, FileWrite};
+
+use rusqlite::Connection;
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// One connection to a trailport database.
+pub struct Store {
+    conn: Connection,
+    /// Interned strings (event sources, names, regions, accounts) already in the database.
+    strings: HashMap<String, i64>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let conn = Connection::open(path)?;
+        Store::init(conn)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Store::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Store, StoreError> {
+        conn.busy_timeout(Duration::from_secs(30))?;
+        // WAL: readers (GetImport while an import runs) never block the writer, and a killed
+        // process loses nothing committed. NORMAL sync: a power loss may lose the last
+        // transactions but never corrupts; their files are simply imported again on resume.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", -65536)?;
+        schema::migrate(&mut conn)?;
+        Ok(Store {
+            conn,
+            strings: HashMap::new(),
+        })
+    }
+
+    /// The schema version applied (the number of migrations).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+}

@@ -1,0 +1,120 @@
+//! Append-only migrations, applied past `PRAGMA user_version` in one transaction.
+
+use crate::StoreError;
+use rusqlite::Connection;
+
+/// Never edit a shipped entry: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: stores, imports, discovery and progress, failures, raw log files, event index.
+    r#"
+    CREATE TABLE event_data_stores (
+        num                     INTEGER PRIMARY KEY,
+        id                      TEXT NOT NULL UNIQUE,
+        arn                     TEXT NOT NULL UNIQUE,
+        name                    TEXT NOT NULL,
+        status                  TEXT NOT NULL,
+        retention_days          INTEGER NOT NULL,
+        termination_protection  INTEGER NOT NULL,
+        multi_region            INTEGER NOT NULL,
+        organization            INTEGER NOT NULL,
+        billing_mode            TEXT NOT NULL,
+        details                 TEXT NOT NULL DEFAULT '{}',
+        created_ms              INTEGER NOT NULL,
+        updated_ms              INTEGER NOT NULL
+    );
+    CREATE TABLE imports (
+        id                  TEXT PRIMARY KEY,
+        account             TEXT NOT NULL,
+        region              TEXT NOT NULL,
+        destination         TEXT NOT NULL,
+        eds_num             INTEGER REFERENCES event_data_stores(num),
+        source_uri          TEXT NOT NULL,
+        bucket_region       TEXT NOT NULL,
+        role_arn            TEXT NOT NULL,
+        start_ms            INTEGER,
+        end_ms              INTEGER,
+        status              TEXT NOT NULL,
+        discovered          INTEGER NOT NULL DEFAULT 0,
+        prefixes_found      INTEGER NOT NULL DEFAULT 0,
+        prefixes_completed  INTEGER NOT NULL DEFAULT 0,
+        files_completed     INTEGER NOT NULL DEFAULT 0,
+        events_completed    INTEGER NOT NULL DEFAULT 0,
+        failed_entries      INTEGER NOT NULL DEFAULT 0,
+        created_ms          INTEGER NOT NULL,
+        updated_ms          INTEGER NOT NULL
+    );
+    CREATE INDEX imports_by_created ON imports(created_ms, id);
+    CREATE TABLE import_prefixes (
+        import_id   TEXT NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+        prefix_no   INTEGER NOT NULL,
+        prefix      TEXT NOT NULL,
+        files_total INTEGER NOT NULL,
+        files_done  INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (import_id, prefix_no)
+    ) WITHOUT ROWID;
+    CREATE TABLE import_files (
+        import_id   TEXT NOT NULL,
+        file_no     INTEGER NOT NULL,
+        prefix_no   INTEGER NOT NULL,
+        key         TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        state       INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (import_id, file_no),
+        FOREIGN KEY (import_id, prefix_no) REFERENCES import_prefixes(import_id, prefix_no) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    CREATE TABLE import_failures (
+        num             INTEGER PRIMARY KEY,
+        import_id       TEXT NOT NULL REFERENCES imports(id) ON DELETE CASCADE,
+        file_no         INTEGER,
+        location        TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        error_type      TEXT NOT NULL,
+        error_message   TEXT NOT NULL,
+        updated_ms      INTEGER NOT NULL
+    );
+    CREATE INDEX import_failures_by_import ON import_failures(import_id, num);
+    CREATE TABLE log_files (
+        num         INTEGER PRIMARY KEY,
+        eds_num     INTEGER NOT NULL REFERENCES event_data_stores(num),
+        import_id   TEXT NOT NULL,
+        file_no     INTEGER NOT NULL,
+        key         TEXT NOT NULL,
+        first_event INTEGER NOT NULL,
+        events      INTEGER NOT NULL,
+        gz          BLOB NOT NULL
+    );
+    CREATE UNIQUE INDEX log_files_by_import_file ON log_files(import_id, file_no);
+    CREATE TABLE strings (
+        num     INTEGER PRIMARY KEY,
+        value   TEXT NOT NULL UNIQUE
+    );
+    -- A log file's events are the rows first_event .. first_event + events - 1.
+    CREATE TABLE events (
+        num         INTEGER PRIMARY KEY,
+        log_file    INTEGER NOT NULL,
+        offset      INTEGER NOT NULL,
+        len         INTEGER NOT NULL,
+        event_time  INTEGER NOT NULL,
+        event_id    TEXT,
+        source      INTEGER NOT NULL,
+        name        INTEGER NOT NULL,
+        region      INTEGER,
+        account     INTEGER
+    );
+    "#,
+];
+
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::NewerSchema { found, known });
+    }
+    for sql in &MIGRATIONS[found as usize..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", known)?;
+    tx.commit()?;
+    Ok(())
+}

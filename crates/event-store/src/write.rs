@@ -1,0 +1,253 @@
+//! The write path: a batch of finished files committed in one transaction.
+
+use crate::{now_ms, Store, StoreError};
+use rusqlite::{params, OptionalExtension, Transaction};
+use std::collections::HashMap;
+
+/// One valid event of a file: its record's byte span in the inflated file and its fields.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRow<'a> {
+    pub offset: u32,
+    pub len: u32,
+    pub time_ms: i64,
+    pub event_id: Option<&'a str>,
+    pub source: &'a str,
+    pub name: &'a str,
+    pub region: Option<&'a str>,
+    pub account: Option<&'a str>,
+}
+
+/// The failure entry of a file.
+#[derive(Debug, Clone, Copy)]
+pub struct FailureRow<'a> {
+    pub location: &'a str,
+    pub error_type: &'a str,
+    pub error_message: &'a str,
+}
+
+/// One finished file of an import.
+#[derive(Debug, Clone, Copy)]
+pub struct FileWrite<'a> {
+    pub file_no: i64,
+    pub key: &'a str,
+    /// The object's original gzip bytes; kept only when `events` is not empty.
+    pub gz: &'a [u8],
+    pub events: &'a [EventRow<'a>],
+    pub failure: Option<FailureRow<'a>>,
+}
+
+impl Store {
+    /// Commits `files` of `import_id` into the store `eds_num`, in one transaction: each file's
+    /// events replace any it had from an earlier attempt, its failure entry is recorded (or its
+    /// retried entry settled), it is marked done, and the import's statistics move with it.
+    /// A file already done is skipped, so a batch written twice changes nothing.
+    pub fn write_files(
+        &mut self,
+        import_id: &str,
+        eds_num: i64,
+        files: &[FileWrite<'_>],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let now = now_ms();
+        let mut delta = Delta::default();
+        for f in files {
+            write_one(
+                &tx,
+                &mut self.strings,
+                import_id,
+                eds_num,
+                f,
+                now,
+                &mut delta,
+            )?;
+        }
+        tx.execute(
+            "UPDATE imports SET files_completed = files_completed + ?2, \
+             events_completed = events_completed + ?3, failed_entries = failed_entries + ?4, \
+             prefixes_completed = prefixes_completed + ?5, updated_ms = ?6 WHERE id = ?1",
+            params![
+                import_id,
+                delta.files,
+                delta.events,
+                delta.failed,
+                delta.prefixes,
+                now
+            ],
+        )?;
+        match tx.commit() {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // Ids interned in the rolled-back transaction are gone.
+                self.strings.clear();
+                Err(e.into())
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Delta {
+    files: i64,
+    events: i64,
+    failed: i64,
+    prefixes: i64,
+}
+
+fn write_one(
+    tx: &Transaction,
+    strings: &mut HashMap<String, i64>,
+    import_id: &str,
+    eds_num: i64,
+    f: &FileWrite,
+    now: i64,
+    delta: &mut Delta,
+) -> Result<(), StoreError> {
+    let Some((state, prefix_no)) = tx
+        .prepare_cached(
+            "SELECT state, prefix_no FROM import_files WHERE import_id = ?1 AND file_no = ?2",
+        )?
+        .query_row(params![import_id, f.file_no], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+        })
+        .optional()?
+    else {
+        return Ok(());
+    };
+    if state != 0 {
+        return Ok(());
+    }
+    // Events of an earlier attempt at this file (a retried partial file) are replaced.
+    if let Some((num, first, count)) = tx
+        .prepare_cached(
+            "SELECT num, first_event, events FROM log_files WHERE import_id = ?1 AND file_no = ?2",
+        )?
+        .query_row(params![import_id, f.file_no], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .optional()?
+    {
+        tx.prepare_cached("DELETE FROM events WHERE num >= ?1 AND num < ?1 + ?2")?
+            .execute(params![first, count])?;
+        tx.prepare_cached("DELETE FROM log_files WHERE num = ?1")?
+            .execute([num])?;
+        delta.events -= count;
+    }
+    if !f.events.is_empty() {
+        let first: i64 = tx
+            .prepare_cached("SELECT COALESCE(MAX(num), 0) + 1 FROM events")?
+            .query_row([], |r| r.get(0))?;
+        tx.prepare_cached(
+            "INSERT INTO log_files (eds_num, import_id, file_no, key, first_event, events, gz) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            eds_num,
+            import_id,
+            f.file_no,
+            f.key,
+            first,
+            f.events.len() as i64,
+            f.gz
+        ])?;
+        let log_file = tx.last_insert_rowid();
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO events (num, log_file, offset, len, event_time, event_id, source, name, \
+             region, account) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for (i, e) in f.events.iter().enumerate() {
+            let source = intern(tx, strings, e.source)?;
+            let name = intern(tx, strings, e.name)?;
+            let region = e.region.map(|s| intern(tx, strings, s)).transpose()?;
+            let account = e.account.map(|s| intern(tx, strings, s)).transpose()?;
+            insert.execute(params![
+                first + i as i64,
+                log_file,
+                e.offset,
+                e.len,
+                e.time_ms,
+                e.event_id,
+                source,
+                name,
+                region,
+                account
+            ])?;
+        }
+        delta.events += f.events.len() as i64;
+    }
+    // Settle a retried entry of this file, or record a new one.
+    let retried: Option<i64> = tx
+        .prepare_cached(
+            "SELECT num FROM import_failures WHERE import_id = ?1 AND file_no = ?2 AND status = 'RETRY'",
+        )?
+        .query_row(params![import_id, f.file_no], |r| r.get(0))
+        .optional()?;
+    match (retried, f.failure) {
+        (Some(num), None) => {
+            tx.prepare_cached(
+                "UPDATE import_failures SET status = 'SUCCEEDED', updated_ms = ?2 WHERE num = ?1",
+            )?
+            .execute(params![num, now])?;
+        }
+        (Some(num), Some(fail)) => {
+            tx.prepare_cached(
+                "UPDATE import_failures SET status = 'FAILED', error_type = ?2, error_message = ?3, \
+                 location = ?4, updated_ms = ?5 WHERE num = ?1",
+            )?
+            .execute(params![num, fail.error_type, fail.error_message, fail.location, now])?;
+            delta.failed += 1;
+        }
+        (None, Some(fail)) => {
+            tx.prepare_cached(
+                "INSERT INTO import_failures (import_id, file_no, location, status, error_type, \
+                 error_message, updated_ms) VALUES (?1, ?2, ?3, 'FAILED', ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                import_id,
+                f.file_no,
+                fail.location,
+                fail.error_type,
+                fail.error_message,
+                now
+            ])?;
+            delta.failed += 1;
+        }
+        (None, None) => {}
+    }
+    let new_state = if f.failure.is_some() { 2 } else { 1 };
+    tx.prepare_cached("UPDATE import_files SET state = ?3 WHERE import_id = ?1 AND file_no = ?2")?
+        .execute(params![import_id, f.file_no, new_state])?;
+    let (done, total): (i64, i64) = tx
+        .prepare_cached(
+            "UPDATE import_prefixes SET files_done = files_done + 1 \
+             WHERE import_id = ?1 AND prefix_no = ?2 RETURNING files_done, files_total",
+        )?
+        .query_row(params![import_id, prefix_no], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    if done == total {
+        delta.prefixes += 1;
+    }
+    delta.files += 1;
+    Ok(())
+}
+
+fn intern(
+    tx: &Transaction,
+    strings: &mut HashMap<String, i64>,
+    value: &str,
+) -> Result<i64, StoreError> {
+    if let Some(&id) = strings.get(value) {
+        return Ok(id);
+    }
+    tx.prepare_cached("INSERT OR IGNORE INTO strings (value) VALUES (?1)")?
+        .execute([value])?;
+    let id: i64 = tx
+        .prepare_cached("SELECT num FROM strings WHERE value = ?1")?
+        .query_row([value], |r| r.get(0))?;
+    strings.insert(value.to_string(), id);
+    Ok(id)
+}

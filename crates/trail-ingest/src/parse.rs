@@ -1,0 +1,361 @@
+//! One log file: inflate, split into records, validate, index.
+
+use crate::{parse_event_time, FailureEntry, INVALID_EVENT_RECORD, INVALID_FILE_FORMAT};
+use flate2::read::MultiGzDecoder;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+use std::io::Read;
+
+/// Limits and filters applied while parsing.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Records whose `eventTime` is earlier than this (epoch ms) are dropped, not failed.
+    pub retention_cutoff_ms: Option<i64>,
+    /// Records larger than this are not imported.
+    pub max_record_bytes: usize,
+    /// A file inflating to more than this is rejected (CloudTrail writes at most 50 MB).
+    pub max_inflated_bytes: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            retention_cutoff_ms: None,
+            max_record_bytes: crate::MAX_RECORD_BYTES,
+            max_inflated_bytes: 1 << 30,
+        }
+    }
+}
+
+/// A string field of an event: a span of the inflated text when it had no escapes, else owned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    Missing,
+    Span { start: u32, len: u32 },
+    Owned(Box<str>),
+}
+
+/// One valid event: where its raw record lies in the inflated text, and its indexed fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Index of the record in the file's `Records` array.
+    pub index: u32,
+    pub offset: u32,
+    pub len: u32,
+    pub time_ms: i64,
+    pub event_id: Field,
+    pub event_source: Field,
+    pub event_name: Field,
+    pub aws_region: Field,
+    pub recipient_account_id: Field,
+}
+
+/// The result of parsing one object.
+#[derive(Debug, Default)]
+pub struct ParsedFile {
+    /// The object's bytes exactly as read.
+    pub original: Vec<u8>,
+    /// The inflated text (empty when the file did not inflate).
+    pub text: Vec<u8>,
+    pub events: Vec<Event>,
+    /// Records in the file (valid, invalid and expired).
+    pub records: u64,
+    pub invalid_records: u64,
+    pub expired_records: u64,
+    /// At most one per file.
+    pub failure: Option<FailureEntry>,
+}
+
+impl ParsedFile {
+    /// The text of a field of one of this file's events.
+    pub fn field<'a>(&'a self, f: &'a Field) -> Option<&'a str> {
+        match f {
+            Field::Missing => None,
+            Field::Owned(s) => Some(s),
+            Field::Span { start, len } => {
+                let bytes = &self.text[*start as usize..(*start + *len) as usize];
+                std::str::from_utf8(bytes).ok()
+            }
+        }
+    }
+
+    /// The raw record of one of this file's events, byte for byte as in the file.
+    pub fn raw(&self, e: &Event) -> &[u8] {
+        &self.text[e.offset as usize..(e.offset + e.len) as usize]
+    }
+
+    fn fail(mut self, location: &str, error_type: &str, message: String) -> Self {
+        self.failure = Some(FailureEntry {
+            location: location.to_string(),
+            error_type: error_type.to_string(),
+            error_message: message,
+        });
+        self
+    }
+}
+
+#[derive(Deserialize)]
+struct LogFile<'a> {
+    #[serde(rename = "Records", borrow)]
+    records: Vec<&'a RawValue>,
+}
+
+/// The record fields the import reads. Every field accepts any JSON value; only strings count.
+#[derive(Deserialize)]
+#[allow(non_snake_case)]
+struct Record<'a> {
+    #[serde(borrow, default)]
+    eventVersion: Lenient<'a>,
+    #[serde(borrow, default)]
+    eventTime: Lenient<'a>,
+    #[serde(borrow, default)]
+    eventSource: Lenient<'a>,
+    #[serde(borrow, default)]
+    eventName: Lenient<'a>,
+    #[serde(borrow, default)]
+    awsRegion: Lenient<'a>,
+    #[serde(borrow, default)]
+    recipientAccountId: Lenient<'a>,
+    #[serde(borrow, default)]
+    eventID: Lenient<'a>,
+}
+
+/// A JSON value read as a string when it is one, and skipped otherwise.
+#[derive(Default)]
+enum Lenient<'a> {
+    #[default]
+    Absent,
+    NotString,
+    Str(Cow<'a, str>),
+}
+
+impl<'a> Lenient<'a> {
+    fn non_empty(&self) -> Option<&str> {
+        match self {
+            Lenient::Str(s) if !s.is_empty() => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Lenient<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Lenient<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Lenient::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Lenient::Str(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Lenient::Str(Cow::Owned(v)))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Lenient::NotString)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Lenient::NotString)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Lenient::NotString)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Lenient::NotString)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Lenient::NotString)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Lenient::NotString)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Lenient::NotString)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// Parses one object read from `location` (an `s3://` URI used in failure entries).
+pub fn parse_file(original: Vec<u8>, location: &str, opts: &IngestOptions) -> ParsedFile {
+    let out = ParsedFile {
+        original,
+        ..Default::default()
+    };
+    if out.original.len() < 2 || out.original[..2] != [0x1f, 0x8b] {
+        let what = if out.original.is_empty() {
+            "an empty object"
+        } else {
+            "not gzip-compressed"
+        };
+        return out.fail(
+            location,
+            INVALID_FILE_FORMAT,
+            format!("The log file is {what}; CloudTrail imports only gzip-compressed log files."),
+        );
+    }
+    let (text, err) = inflate(&out.original, opts.max_inflated_bytes);
+    let mut out = ParsedFile { text, ..out };
+    if let Some(err) = err {
+        return out.fail(location, INVALID_FILE_FORMAT, err);
+    }
+    let text = std::mem::take(&mut out.text);
+    let result = index_records(&text, location, opts, &mut out);
+    out.text = text;
+    match result {
+        Ok(()) => out,
+        Err(msg) => {
+            out.events.clear();
+            out.fail(location, INVALID_FILE_FORMAT, msg)
+        }
+    }
+}
+
+/// Inflates every gzip member; on failure returns what inflated so far and the reason.
+fn inflate(gz: &[u8], limit: u64) -> (Vec<u8>, Option<String>) {
+    // The last member's ISIZE (size mod 2^32) is a good first guess for the buffer.
+    let hint = gz
+        .len()
+        .checked_sub(4)
+        .map(|i| u32::from_le_bytes(gz[i..].try_into().expect("4 bytes")) as usize)
+        .unwrap_or(0)
+        .clamp(gz.len(), 64 << 20);
+    let mut text = Vec::with_capacity(hint + 1);
+    let mut reader = MultiGzDecoder::new(gz).take(limit + 1);
+    match reader.read_to_end(&mut text) {
+        Ok(_) if text.len() as u64 > limit => {
+            let msg = format!("The log file inflates to more than {limit} bytes.");
+            (text, Some(msg))
+        }
+        Ok(_) => (text, None),
+        Err(e) => {
+            let msg = format!("The log file is not a valid gzip stream: {e}.");
+            (text, Some(msg))
+        }
+    }
+}
+
+fn index_records(
+    text: &[u8],
+    location: &str,
+    opts: &IngestOptions,
+    out: &mut ParsedFile,
+) -> Result<(), String> {
+    let first = text.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err("The log file is not a JSON object with a Records array.".into());
+    }
+    let file: LogFile = serde_json::from_slice(text).map_err(|e| {
+        if e.is_data() {
+            format!("The log file is not a JSON object with a Records array: {e}.")
+        } else {
+            format!("The log file is not valid JSON: {e}.")
+        }
+    })?;
+    let base = text.as_ptr() as usize;
+    let span_of = |s: &str| (s.as_ptr() as usize - base) as u32;
+    let field = |l: &Lenient| match l {
+        Lenient::Str(Cow::Borrowed(s)) => Field::Span {
+            start: span_of(s),
+            len: s.len() as u32,
+        },
+        Lenient::Str(Cow::Owned(s)) => Field::Owned(s.as_str().into()),
+        _ => Field::Missing,
+    };
+    let mut bad: Vec<(usize, &'static str)> = Vec::new();
+    out.records = file.records.len() as u64;
+    out.events.reserve(file.records.len());
+    for (i, raw) in file.records.iter().enumerate() {
+        let json = raw.get();
+        if json.len() > opts.max_record_bytes {
+            bad.push((i, "larger than 256 KB"));
+            continue;
+        }
+        if !json.starts_with('{') {
+            bad.push((i, "not a JSON object"));
+            continue;
+        }
+        let rec: Record = match serde_json::from_str(json) {
+            Ok(r) => r,
+            Err(_) => {
+                bad.push((i, "has a duplicate field"));
+                continue;
+            }
+        };
+        let problem = if rec.eventVersion.non_empty().is_none() {
+            Some("eventVersion is missing or empty")
+        } else if rec.eventSource.non_empty().is_none() {
+            Some("eventSource is missing or empty")
+        } else if rec.eventName.non_empty().is_none() {
+            Some("eventName is missing or empty")
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            bad.push((i, p));
+            continue;
+        }
+        let Some(time_ms) = rec.eventTime.non_empty().and_then(parse_event_time) else {
+            bad.push((i, "eventTime is missing or not a date-time"));
+            continue;
+        };
+        if opts.retention_cutoff_ms.is_some_and(|c| time_ms < c) {
+            out.expired_records += 1;
+            continue;
+        }
+        out.events.push(Event {
+            index: i as u32,
+            offset: span_of(json),
+            len: json.len() as u32,
+            time_ms,
+            event_id: field(&rec.eventID),
+            event_source: field(&rec.eventSource),
+            event_name: field(&rec.eventName),
+            aws_region: field(&rec.awsRegion),
+            recipient_account_id: field(&rec.recipientAccountId),
+        });
+    }
+    out.invalid_records = bad.len() as u64;
+    if !bad.is_empty() {
+        out.failure = Some(FailureEntry {
+            location: location.to_string(),
+            error_type: INVALID_EVENT_RECORD.to_string(),
+            error_message: describe_bad(&bad, file.records.len()),
+        });
+    }
+    Ok(())
+}
+
+/// "2 of 10 records were not imported: record 3 eventTime is missing ...; record 7 ...".
+fn describe_bad(bad: &[(usize, &str)], total: usize) -> String {
+    const SHOWN: usize = 10;
+    let mut msg = format!(
+        "{} of {} records are not valid CloudTrail events and were not imported (indexes ",
+        bad.len(),
+        total
+    );
+    let idx: Vec<String> = bad.iter().take(SHOWN).map(|(i, _)| i.to_string()).collect();
+    msg.push_str(&idx.join(", "));
+    if bad.len() > SHOWN {
+        msg.push_str(&format!(" and {} more", bad.len() - SHOWN));
+    }
+    msg.push_str("): ");
+    let why: Vec<String> = bad
+        .iter()
+        .take(SHOWN)
+        .map(|(i, why)| format!("record {i} {why}"))
+        .collect();
+    msg.push_str(&why.join("; "));
+    msg.push('.');
+    msg
+}

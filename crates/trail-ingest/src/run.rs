@@ -1,0 +1,92 @@
+//! The parallel driver: read, parse and hand over many files on the rayon pool.
+
+use crate::{parse_file, FailureEntry, IngestOptions, IngestStats, ParsedFile};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use trail_discovery::ObjectSource;
+
+/// One object to ingest. `id` is the caller's, handed back with the result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileTask {
+    pub id: i64,
+    pub key: String,
+}
+
+/// Where parsed files go. Called from many threads at once, once per file, in no set order.
+pub trait Sink: Sync {
+    type Error: Send;
+    fn file(&self, task: &FileTask, file: ParsedFile) -> Result<(), Self::Error>;
+}
+
+/// A sink that only counts, for dry runs and benchmarks.
+#[derive(Debug, Default)]
+pub struct CountingSink {
+    pub events: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+impl Sink for CountingSink {
+    type Error = std::convert::Infallible;
+    fn file(&self, _: &FileTask, file: ParsedFile) -> Result<(), Self::Error> {
+        self.events
+            .fetch_add(file.events.len() as u64, Ordering::Relaxed);
+        let bytes: u64 = file.events.iter().map(|e| u64::from(e.len)).sum();
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Reads, parses and sinks every task in parallel; stops picking up new files once `stop` is
+/// set. Returns the summed statistics of the files handed to the sink.
+pub fn ingest<S: Sink + ?Sized>(
+    source: &dyn ObjectSource,
+    tasks: &[FileTask],
+    opts: &IngestOptions,
+    sink: &S,
+    stop: &AtomicBool,
+) -> Result<IngestStats, S::Error> {
+    tasks
+        .par_iter()
+        .with_max_len(1)
+        .map(|task| {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(IngestStats::default());
+            }
+            let file = read_and_parse(source, &task.key, opts);
+            let stats = stats_of(&file);
+            sink.file(task, file)?;
+            Ok(stats)
+        })
+        .try_reduce(IngestStats::default, |a, b| Ok(a + b))
+}
+
+/// Reads one object and parses it; a read error becomes the file's failure entry.
+pub fn read_and_parse(source: &dyn ObjectSource, key: &str, opts: &IngestOptions) -> ParsedFile {
+    let location = format!("s3://{}/{}", source.bucket(), key);
+    match source.read(key) {
+        Ok(bytes) => parse_file(bytes, &location, opts),
+        Err(e) => ParsedFile {
+            failure: Some(FailureEntry {
+                location,
+                error_type: e.kind.error_type().to_string(),
+                error_message: e.message,
+            }),
+            ..Default::default()
+        },
+    }
+}
+
+/// The statistics one parsed file contributes.
+pub fn stats_of(file: &ParsedFile) -> IngestStats {
+    let failed = u64::from(file.failure.is_some());
+    IngestStats {
+        files: 1,
+        files_with_failures: failed,
+        events: file.events.len() as u64,
+        invalid_records: file.invalid_records,
+        expired_records: file.expired_records,
+        failed_entries: failed,
+        bytes_read: file.original.len() as u64,
+        bytes_inflated: file.text.len() as u64,
+    }
+}

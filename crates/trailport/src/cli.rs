@@ -1,0 +1,138 @@
+//! Command-line arguments.
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Exit code of a completed import.
+pub const EXIT_COMPLETED: u8 = 0;
+/// Exit code of an import that ended `FAILED` (some failure entries).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code of a usage error or an import that could not start.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code of an import stopped by Ctrl-C (the shell convention for SIGINT).
+pub const EXIT_STOPPED: u8 = 130;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "trailport",
+    version,
+    about = "Local emulator of the CloudTrail Lake import engine"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Import a trail bucket (a directory) into the SQLite event data store.
+    Import(ImportArgs),
+    /// Write a realistic synthetic trail bucket and print its expected counts.
+    Synth(SynthArgs),
+    /// Print stored events, raw, one per line.
+    Events(EventsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// A directory served as the bucket root, optionally followed by a prefix inside it
+    /// (`DIR` or `DIR/AWSLogs/123456789012/CloudTrail/`).
+    pub source: String,
+    /// Only files delivered at or after this time (RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    pub start: Option<DateTime<Utc>>,
+    /// Only files delivered at or before this time (RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    pub end: Option<DateTime<Utc>>,
+    /// The SQLite database.
+    #[arg(long, default_value = "trailport.db")]
+    pub db: PathBuf,
+    /// Drop records older than this many days (default: keep everything).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=36500))]
+    pub retention_days: Option<i64>,
+    /// Print exactly the GetImport-shaped JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Finish an interrupted or stopped import instead of starting a new one.
+    #[arg(long, value_name = "IMPORT_ID")]
+    pub resume: Option<String>,
+    /// Count what an import would find and import, without writing anything.
+    #[arg(long, conflicts_with = "resume")]
+    pub dry_run: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SynthArgs {
+    /// Directory to write the bucket into.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Uncompressed size of the logs, e.g. `64MiB`, `1GiB`, `500MB`.
+    #[arg(long, value_parser = parse_size)]
+    pub size: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 2)]
+    pub accounts: u32,
+    #[arg(long, default_value_t = 3)]
+    pub regions: u32,
+    #[arg(long, default_value_t = 7)]
+    pub days: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// The SQLite database.
+    #[arg(long, default_value = "trailport.db")]
+    pub db: PathBuf,
+    /// Only the event(s) with this eventID.
+    #[arg(long)]
+    pub event_id: Option<String>,
+    /// Only events of this import.
+    #[arg(long)]
+    pub import_id: Option<String>,
+    /// At most this many events.
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("expected an RFC 3339 time such as 2024-03-01T00:00:00Z: {e}"))
+}
+
+/// `1GiB`, `512MiB`, `500MB`, `10K`, `123`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("not a size: {s:?}"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?}")),
+    };
+    Ok((n * mult as f64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("1.5KiB"), Ok(1536));
+        assert_eq!(parse_size("42"), Ok(42));
+        assert!(parse_size("12 parsecs").is_err());
+    }
+}

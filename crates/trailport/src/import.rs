@@ -1,0 +1,214 @@
+//! `trailport import`: run an import of a directory bucket with a progress bar.
+
+use crate::cli::{ImportArgs, EXIT_COMPLETED, EXIT_FAILED, EXIT_STOPPED, EXIT_USAGE};
+use crate::output;
+use anyhow::{bail, Context};
+use import_engine::{
+    count_only, Engine, EngineError, ImportSpec, ImportStatus, NewEventDataStore, Progress,
+    RunOptions,
+};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Component, Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+use trail_discovery::{LocalDirSource, ObjectSource, TimeRange};
+use trail_ingest::IngestOptions;
+
+/// The account and Region offline imports are recorded under.
+pub const ACCOUNT: &str = "123456789012";
+pub const REGION: &str = "us-east-1";
+/// The event data store offline imports go into.
+pub const DEFAULT_STORE: &str = "trailport";
+
+pub fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
+    if a.source.starts_with("s3://") {
+        bail!("reading buckets over S3 is not available yet; give a directory");
+    }
+    let (root, prefix) = split_source(Path::new(&a.source));
+    let source = LocalDirSource::new(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let range = TimeRange::new(a.start, a.end);
+    if let (Some(s), Some(e)) = (a.start, a.end) {
+        if s > e {
+            bail!("--start must not be later than --end");
+        }
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
+            .context("installing the Ctrl-C handler")?;
+    }
+    if a.dry_run {
+        return dry_run(&source, &prefix, &range, a.retention_days, &stop, a.json);
+    }
+
+    let engine = Engine::open(&a.db).with_context(|| format!("opening {}", a.db.display()))?;
+    let eds = {
+        let store = engine.store();
+        match store.event_data_store(DEFAULT_STORE)? {
+            Some(eds) => eds,
+            None => store.create_event_data_store(&NewEventDataStore::with_defaults(
+                DEFAULT_STORE,
+                REGION,
+                ACCOUNT,
+            ))?,
+        }
+    };
+    let import = match &a.resume {
+        Some(id) => {
+            let import = engine.get_import(id).map_err(anyhow::Error::from)?;
+            if import.status.is_ongoing() {
+                import
+            } else {
+                engine.retry_import(id)?
+            }
+        }
+        None => engine
+            .start_import(&ImportSpec {
+                destination: eds.arn.clone(),
+                source_uri: format!("s3://{}/{}", source.bucket(), prefix),
+                bucket_region: REGION.into(),
+                role_arn: format!("arn:aws:iam::{ACCOUNT}:role/trailport-local"),
+                start: a.start,
+                end: a.end,
+                account: ACCOUNT.into(),
+                region: REGION.into(),
+            })
+            .map_err(|e| match e {
+                EngineError::AccountHasOngoingImport(id) => anyhow::anyhow!(
+                    "import {id} is still in progress in {}; finish it with --resume {id}",
+                    a.db.display()
+                ),
+                e => e.into(),
+            })?,
+    };
+
+    let bar = progress_bar();
+    let started = Instant::now();
+    let opts = RunOptions {
+        retention_days: a.retention_days,
+        stop: stop.clone(),
+        on_progress: Some(Arc::new({
+            let bar = bar.clone();
+            move |p: &Progress| {
+                bar.set_position(p.bytes_read);
+                let secs = started.elapsed().as_secs_f64().max(1e-3);
+                bar.set_message(format!(
+                    "{} files, {} events, {:.0} MB/s",
+                    p.files_done,
+                    p.events,
+                    p.bytes_inflated as f64 / 1e6 / secs
+                ));
+            }
+        })),
+        on_discovered: Some(Arc::new({
+            let bar = bar.clone();
+            move |_, _files, bytes| bar.set_length(bytes)
+        })),
+        pace_per_file: None,
+    };
+    let result = engine.run_import(&import.id, &source, &opts);
+    bar.finish_and_clear();
+    let record = result?;
+    let failures = engine.store().failures(&record.id, 0, 10_000)?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&output::import_json(&record))?
+        );
+    } else {
+        output::print_import(&record, &failures, started.elapsed());
+    }
+    Ok(ExitCode::from(match record.status {
+        ImportStatus::Completed => EXIT_COMPLETED,
+        ImportStatus::Failed => EXIT_FAILED,
+        ImportStatus::Stopped => EXIT_STOPPED,
+        _ => EXIT_USAGE,
+    }))
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg} (ETA {eta})",
+        )
+        .expect("progress template"),
+    );
+    bar
+}
+
+fn dry_run(
+    source: &LocalDirSource,
+    prefix: &str,
+    range: &TimeRange,
+    retention_days: Option<i64>,
+    stop: &AtomicBool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let opts = IngestOptions {
+        retention_cutoff_ms: retention_days.map(|d| event_store_now_ms() - d * 86_400_000),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let (found, counted) = count_only(source, prefix, range, &opts, stop)?;
+    let secs = started.elapsed().as_secs_f64();
+    let out = serde_json::json!({
+        "PrefixesFound": found.prefixes_found,
+        "FilesCompleted": counted.files,
+        "EventsCompleted": counted.events,
+        "FailedEntries": counted.failed_entries,
+        "InvalidRecords": counted.invalid_records,
+        "ExpiredRecords": counted.expired_records,
+        "BytesRead": counted.bytes_read,
+        "BytesInflated": counted.bytes_inflated,
+        "Seconds": secs,
+    });
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "dry run: {} prefixes, {} files, {} events, {} failed entries in {:.2}s ({:.0} MB/s inflated)",
+            found.prefixes_found,
+            counted.files,
+            counted.events,
+            counted.failed_entries,
+            secs,
+            counted.bytes_inflated as f64 / 1e6 / secs.max(1e-9)
+        );
+    }
+    Ok(ExitCode::from(if counted.failed_entries > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_COMPLETED
+    }))
+}
+
+fn event_store_now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Splits `DIR[/AWSLogs/...]` into the bucket root and the prefix inside it: the root is the
+/// directory holding `AWSLogs` when the path goes through one, else the whole path.
+pub fn split_source(path: &Path) -> (PathBuf, String) {
+    let comps: Vec<Component> = path.components().collect();
+    let Some(i) = comps.iter().position(|c| c.as_os_str() == "AWSLogs") else {
+        return (path.to_path_buf(), String::new());
+    };
+    let root: PathBuf = if i == 0 {
+        PathBuf::from(".")
+    } else {
+        comps[..i].iter().collect()
+    };
+    let prefix: Vec<String> = comps[i..]
+        .iter()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    (root, format!("{}/", prefix.join("/")))
+}

@@ -1,0 +1,25 @@
+//! `trailport`: the command line. The only place that wires discovery, ingest, store and engine.
+
+mod cli;
+mod import;
+mod output;
+mod synth;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let result = match args.command {
+        cli::Command::Import(a) => import::run(a),
+        cli::Command::Synth(a) => synth::run(a),
+        cli::Command::Events(a) => output::events(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(cli::EXIT_USAGE)
+        }
+    }
+}
