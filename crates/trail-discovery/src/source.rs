@@ -126,10 +126,16 @@ impl LocalDirSource {
             // Follow symlinks, as a bucket copied with `cp -s` or `ln -s` should still read.
             let meta = std::fs::metadata(entry.path())
                 .map_err(|e| SourceError::from_io(&e, &format!("stat {dir_key}{name}")))?;
-            names.push((name, meta.is_dir(), meta.len()));
+            // Sort as S3 does, by the whole key: `CloudTrail-Digest/` before `CloudTrail/`.
+            let sort_key = if meta.is_dir() {
+                format!("{name}/")
+            } else {
+                name.clone()
+            };
+            names.push((sort_key, name, meta.is_dir(), meta.len()));
         }
         names.sort();
-        for (name, is_dir, size) in names {
+        for (_, name, is_dir, size) in names {
             let key = format!("{dir_key}{name}");
             if is_dir {
                 let p = format!("{key}/");

@@ -1,0 +1,371 @@
+//! Discovery through its public boundary: keys, locations and walks over real key layouts.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use trail_discovery::{
+    delivery_stamp, discover, DiscoveredPrefix, LocalDirSource, Location, LogFolder, LogKey,
+    MemorySource, ObjectSource, TimeRange,
+};
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+/// (key, expected parse: (org, account, folder, region, date, delivered)).
+#[test]
+fn key_parsing_table() {
+    type Want = Option<(
+        Option<&'static str>,
+        &'static str,
+        LogFolder,
+        &'static str,
+        (i32, u32, u32),
+        Option<&'static str>,
+    )>;
+    let cases: Vec<(&str, Want)> = vec![
+        (
+            "AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz",
+            Some((None, "111122223333", LogFolder::CloudTrail, "us-east-2", (2015, 8, 1), Some("2015-08-01T02:10:00Z"))),
+        ),
+        (
+            "AWSLogs/o-3h3h3h3h3h/123456789012/CloudTrail/us-east-1/2020/06/21/123456789012_CloudTrail_us-east-1_20200621T2035Z_ZqQWc4WNXOQUiIic.json.gz",
+            Some((Some("o-3h3h3h3h3h"), "123456789012", LogFolder::CloudTrail, "us-east-1", (2020, 6, 21), Some("2020-06-21T20:35:00Z"))),
+        ),
+        (
+            "prefix/AWSLogs/976168295228/CloudTrail-Digest/eu-west-2/2019/09/02/976168295228_CloudTrail-Digest_eu-west-2_CloudTrailBot_us-west-2_20190902T120445Z.json.gz",
+            Some((None, "976168295228", LogFolder::Digest, "eu-west-2", (2019, 9, 2), Some("2019-09-02T12:04:45Z"))),
+        ),
+        (
+            // AWS docs' spelling without the `_` before the unique string.
+            "AWSLogs/123456789012/CloudTrail/us-west-1/2014/06/20/123456789012_CloudTrail_us-west-1_20140620T1255ZHdkvFTXOA3Vnhbc.json.gz",
+            Some((None, "123456789012", LogFolder::CloudTrail, "us-west-1", (2014, 6, 20), Some("2014-06-20T12:55:00Z"))),
+        ),
+        (
+            "AWSLogs/123456789012/CloudTrail-Insight/us-east-1/2024/01/02/123456789012_CloudTrail-Insight_us-east-1_20240102T0000Z_abcdefghijklmnop.json.gz",
+            Some((None, "123456789012", LogFolder::Insight, "us-east-1", (2024, 1, 2), Some("2024-01-02T00:00:00Z"))),
+        ),
+        (
+            "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2024/01/02/x.log.gz",
+            Some((None, "123456789012", LogFolder::Other("elasticloadbalancing".into()), "us-east-1", (2024, 1, 2), None)),
+        ),
+        // Malformed: short account, no date folders, impossible date, folder marker, no AWSLogs.
+        ("AWSLogs/12345/CloudTrail/us-east-1/2024/01/02/f.json.gz", None),
+        ("AWSLogs/123456789012/CloudTrail/us-east-1/f.json.gz", None),
+        ("AWSLogs/123456789012/CloudTrail/us-east-1/2024/02/30/f.json.gz", None),
+        ("AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/02/", None),
+        ("logs/123456789012/CloudTrail/us-east-1/2024/01/02/f.json.gz", None),
+    ];
+    for (key, want) in cases {
+        let got = LogKey::parse(key).map(|k| {
+            (
+                k.org_id.clone(),
+                k.account.clone(),
+                k.folder.clone(),
+                k.region.clone(),
+                k.date,
+                k.delivered,
+            )
+        });
+        let want = want.map(|(org, acct, folder, region, (y, m, d), delivered)| {
+            (
+                org.map(String::from),
+                acct.to_string(),
+                folder,
+                region.to_string(),
+                NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+                delivered.map(t),
+            )
+        });
+        assert_eq!(got, want, "{key}");
+    }
+    assert_eq!(
+        LogKey::parse("prefix/AWSLogs/976168295228/CloudTrail/eu-west-2/2019/09/02/f")
+            .unwrap()
+            .prefix,
+        "prefix"
+    );
+}
+
+#[test]
+fn delivery_stamps() {
+    assert_eq!(
+        delivery_stamp("1_CloudTrail_r_20240229T2359Z_x.json.gz"),
+        Some(t("2024-02-29T23:59:00Z"))
+    );
+    assert_eq!(
+        delivery_stamp("1_CloudTrail_r_20230229T2359Z_x.json.gz"),
+        None,
+        "no Feb 29 in 2023"
+    );
+    assert_eq!(
+        delivery_stamp("1_CloudTrail_r_20240101T2460Z_x.json.gz"),
+        None
+    );
+    assert_eq!(delivery_stamp("no-stamp.json.gz"), None);
+}
+
+#[test]
+fn locations() {
+    let l = Location::parse("s3://my-trail-bucket/AWSLogs/123/CloudTrail/").unwrap();
+    assert_eq!(
+        (l.bucket.as_str(), l.prefix.as_str()),
+        ("my-trail-bucket", "AWSLogs/123/CloudTrail/")
+    );
+    let l = Location::parse("s3://my-trail-bucket").unwrap();
+    assert_eq!(
+        (l.bucket.as_str(), l.prefix.as_str()),
+        ("my-trail-bucket", "")
+    );
+    assert_eq!(l.object_uri("a/b"), "s3://my-trail-bucket/a/b");
+    for bad in [
+        "my-trail-bucket/x",
+        "s3://",
+        "s3:///x",
+        "https://b/x",
+        "s3://a b/x",
+    ] {
+        assert!(Location::parse(bad).is_err(), "{bad}");
+    }
+}
+
+const ACCT: &str = "AWSLogs/111122223333";
+
+fn log(region: &str, day: &str, stamp: &str) -> String {
+    format!(
+        "{ACCT}/CloudTrail/{region}/{day}/111122223333_CloudTrail_{region}_{stamp}_AAAAAAAAAAAAAAAA.json.gz"
+    )
+}
+
+/// A bucket with every sibling a trail bucket holds.
+fn bucket() -> MemorySource {
+    let mut b = MemorySource::new("trail");
+    for key in [
+        format!("{ACCT}/"),
+        format!("{ACCT}/CloudTrail/"),
+        format!("{ACCT}/CloudTrail/us-east-1/2024/01/31/"),
+        log("us-east-1", "2024/01/31", "20240131T2355Z"),
+        log("us-east-1", "2024/02/01", "20240201T0000Z"),
+        log("us-east-1", "2024/02/01", "20240201T0005Z"),
+        log("us-east-1", "2024/02/02", "20240202T1200Z"),
+        log("eu-west-1", "2024/02/01", "20240201T2359Z"),
+        log("eu-west-1", "2024/03/01", "20240301T0000Z"),
+        format!("{ACCT}/CloudTrail-Digest/us-east-1/2024/02/01/111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20240201T000000Z.json.gz"),
+        format!("{ACCT}/CloudTrail-Insight/us-east-1/2024/02/01/111122223333_CloudTrail-Insight_us-east-1_20240201T0000Z_x.json.gz"),
+        format!("{ACCT}/elasticloadbalancing/us-east-1/2024/02/01/elb.log.gz"),
+        "AWSLogs/o-abcdefghij/444455556666/CloudTrail/us-east-1/2024/02/01/444455556666_CloudTrail_us-east-1_20240201T0100Z_BBBBBBBBBBBBBBBB.json.gz".to_string(),
+        "other-app/logs/2024/02/01/app.log".to_string(),
+    ] {
+        b.put(key, b"x".to_vec());
+    }
+    b
+}
+
+fn walk(
+    source: &dyn ObjectSource,
+    prefix: &str,
+    range: TimeRange,
+) -> (Vec<DiscoveredPrefix>, trail_discovery::DiscoveryStats) {
+    let mut found = Vec::new();
+    let stats = discover(source, prefix, &range, |p| {
+        found.push(p);
+        Ok(())
+    })
+    .unwrap();
+    (found, stats)
+}
+
+fn keys(found: &[DiscoveredPrefix]) -> Vec<String> {
+    found
+        .iter()
+        .flat_map(|p| p.objects.iter().map(|o| o.key.clone()))
+        .collect()
+}
+
+#[test]
+fn default_scope_reads_only_cloudtrail_folders() {
+    let b = bucket();
+    let (found, stats) = walk(&b, "", TimeRange::default());
+    let prefixes: Vec<&str> = found.iter().map(|p| p.prefix.as_str()).collect();
+    assert_eq!(
+        prefixes,
+        [
+            "AWSLogs/111122223333/CloudTrail/eu-west-1/2024/02/01/",
+            "AWSLogs/111122223333/CloudTrail/eu-west-1/2024/03/01/",
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/31/",
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2024/02/01/",
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2024/02/02/",
+            "AWSLogs/o-abcdefghij/444455556666/CloudTrail/us-east-1/2024/02/01/",
+        ]
+    );
+    assert_eq!(stats.prefixes_found, 6);
+    assert_eq!(stats.files_found, 7);
+    // The markers `CloudTrail/` and `.../2024/01/31/` are listed as objects of their own folder
+    // and skipped; `AWSLogs/111122223333/` is outside the scope and never looked at.
+    assert_eq!(stats.folder_markers, 2);
+    assert!(keys(&found).iter().all(|k| k.contains("/CloudTrail/")));
+}
+
+#[test]
+fn explicit_prefix_takes_everything_under_it() {
+    let b = bucket();
+    let (found, _) = walk(&b, "other-app", TimeRange::default());
+    assert_eq!(keys(&found), ["other-app/logs/2024/02/01/app.log"]);
+    let (found, _) = walk(
+        &b,
+        &format!("{ACCT}/CloudTrail-Digest/"),
+        TimeRange::default(),
+    );
+    assert_eq!(
+        found.len(),
+        1,
+        "a digest folder named explicitly is read (and fails to parse later)"
+    );
+    let (found, _) = walk(&b, &format!("{ACCT}/"), TimeRange::default());
+    assert_eq!(
+        keys(&found).len(),
+        9,
+        "under an explicit prefix, digests and other services too"
+    );
+    let (found, _) = walk(&b, &format!("{ACCT}/CloudTrail"), TimeRange::default());
+    assert_eq!(
+        keys(&found).len(),
+        6,
+        "the prefix names a folder: CloudTrail-Digest is not under it"
+    );
+}
+
+#[test]
+fn time_range_prunes_days_and_filters_files_at_the_boundaries() {
+    let b = bucket();
+    let range = TimeRange::new(
+        Some(t("2024-02-01T00:00:00Z")),
+        Some(t("2024-02-01T23:59:00Z")),
+    );
+    let (found, stats) = walk(&b, &format!("{ACCT}/CloudTrail/"), range);
+    assert_eq!(
+        keys(&found),
+        [
+            log("eu-west-1", "2024/02/01", "20240201T2359Z"),
+            log("us-east-1", "2024/02/01", "20240201T0000Z"),
+            log("us-east-1", "2024/02/01", "20240201T0005Z"),
+        ],
+        "both ends inclusive"
+    );
+    assert_eq!(stats.prefixes_found, 2);
+    assert_eq!(
+        stats.files_out_of_range, 0,
+        "the other days were never listed"
+    );
+
+    // One minute later at the start, one minute earlier at the end: both boundary files drop.
+    let range = TimeRange::new(
+        Some(t("2024-02-01T00:01:00Z")),
+        Some(t("2024-02-01T23:58:59Z")),
+    );
+    let (found, stats) = walk(&b, &format!("{ACCT}/CloudTrail/"), range);
+    assert_eq!(
+        keys(&found),
+        [log("us-east-1", "2024/02/01", "20240201T0005Z")]
+    );
+    assert_eq!(stats.files_out_of_range, 2);
+    assert_eq!(stats.prefixes_found, 1);
+}
+
+#[test]
+fn pruning_saves_list_calls() {
+    let mut b = MemorySource::new("big");
+    for day in 1..=28 {
+        for month in 1..=12 {
+            b.put(
+                log(
+                    "us-east-1",
+                    &format!("2023/{month:02}/{day:02}"),
+                    &format!("2023{month:02}{day:02}T1200Z"),
+                ),
+                b"x".to_vec(),
+            );
+        }
+    }
+    let (_, all) = walk(&b, "", TimeRange::default());
+    assert_eq!(all.prefixes_found, 336);
+    // The root, AWSLogs, account, CloudTrail, region, year; 12 months; 336 days.
+    assert_eq!(all.list_calls, 6 + 12 + 336);
+    let range = TimeRange::new(
+        Some(t("2023-06-10T00:00:00Z")),
+        Some(t("2023-06-11T23:59:59Z")),
+    );
+    let before = b.list_calls();
+    let (found, pruned) = walk(&b, "", range);
+    assert_eq!(found.len(), 2);
+    // The same first six levels, one month (June), two days.
+    assert_eq!(pruned.list_calls, 6 + 1 + 2);
+    assert_eq!(b.list_calls() - before, pruned.list_calls);
+}
+
+#[test]
+fn files_without_a_stamp_are_not_attempted_when_a_range_is_set() {
+    let mut b = MemorySource::new("b");
+    b.put("in/2024/02/01/nostamp.json.gz", b"x".to_vec());
+    b.put(
+        "in/2024/02/01/1_CloudTrail_r_20240201T0100Z_x.json.gz",
+        b"x".to_vec(),
+    );
+    let (found, _) = walk(&b, "in/", TimeRange::default());
+    assert_eq!(keys(&found).len(), 2);
+    let range = TimeRange::new(Some(t("2024-01-01T00:00:00Z")), None);
+    let (found, stats) = walk(&b, "in/", range);
+    assert_eq!(
+        keys(&found),
+        ["in/2024/02/01/1_CloudTrail_r_20240201T0100Z_x.json.gz"]
+    );
+    assert_eq!(stats.files_out_of_range, 1);
+}
+
+#[test]
+fn folder_like_dates_that_are_not_dates_are_not_pruned() {
+    let range = TimeRange::new(
+        Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()),
+        None,
+    );
+    assert!(range.admits_folder("x/2024/13/"));
+    assert!(!range.admits_folder("x/2023/"));
+    assert!(!range.admits_folder("x/2023/12/"));
+    assert!(!range.admits_folder("x/2023/12/31/"));
+    assert!(range.admits_folder("x/2024/"));
+    assert!(range.admits_folder("x/us-east-1/"));
+}
+
+#[test]
+fn a_directory_lists_like_s3() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = bucket();
+    for key in b.list("", "").unwrap().objects.iter().map(|o| &o.key) {
+        if key.ends_with('/') {
+            continue;
+        }
+        let p = dir.path().join(key);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"x").unwrap();
+    }
+    let local = LocalDirSource::new(dir.path()).unwrap();
+    let (mem_found, _) = walk(&b, "", TimeRange::default());
+    let (dir_found, _) = walk(&local, "", TimeRange::default());
+    assert_eq!(keys(&mem_found), keys(&dir_found));
+    let root = local.list("AWSLogs/111122223333/Cloud", "/").unwrap();
+    assert_eq!(
+        root.common_prefixes,
+        [
+            "AWSLogs/111122223333/CloudTrail-Digest/",
+            "AWSLogs/111122223333/CloudTrail-Insight/",
+            "AWSLogs/111122223333/CloudTrail/",
+        ]
+    );
+    assert_eq!(
+        local
+            .read(&log("us-east-1", "2024/02/02", "20240202T1200Z"))
+            .unwrap(),
+        b"x"
+    );
+    let missing = local.read("AWSLogs/nope").unwrap_err();
+    assert_eq!(missing.kind.error_type(), "NoSuchKey");
+    assert!(LocalDirSource::new(dir.path().join("nope")).is_err());
+}

@@ -1,0 +1,303 @@
+//! Ingest through its public boundary: bytes of one object in, events and failures out.
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use std::io::Write;
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+use trail_discovery::{MemorySource, ObjectSource};
+use trail_ingest::{
+    ingest, parse_file, FileTask, IngestOptions, IngestStats, ParsedFile, Sink,
+    INVALID_EVENT_RECORD, INVALID_FILE_FORMAT,
+};
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn rec(version: &str, time: &str, source: &str, name: &str) -> String {
+    format!(
+        r#"{{"eventVersion":"{version}","eventTime":"{time}","eventSource":"{source}","eventName":"{name}","awsRegion":"us-east-1","eventID":"id-{name}","recipientAccountId":"111122223333","requestParameters":null}}"#
+    )
+}
+
+fn good(name: &str) -> String {
+    rec("1.08", "2024-02-01T00:00:00Z", "ec2.amazonaws.com", name)
+}
+
+fn file(records: &[String]) -> Vec<u8> {
+    format!("{{\"Records\":[{}]}}", records.join(",")).into_bytes()
+}
+
+fn parse(bytes: Vec<u8>) -> ParsedFile {
+    parse_file(bytes, "s3://b/k.json.gz", &IngestOptions::default())
+}
+
+/// (error type, message) of the file's failure entry.
+fn failure(p: &ParsedFile) -> Option<(String, String)> {
+    p.failure
+        .as_ref()
+        .map(|f| (f.error_type.clone(), f.error_message.clone()))
+}
+
+#[test]
+fn valid_file_indexes_every_record_byte_exact() {
+    let records = vec![
+        good("A"),
+        good("B"),
+        rec("1.0", "2014-03-06T21:22:54Z", "s3.amazonaws.com", "C"),
+    ];
+    let text = file(&records);
+    let p = parse(gz(&text));
+    assert_eq!(p.failure, None);
+    assert_eq!(p.records, 3);
+    assert_eq!(p.events.len(), 3);
+    for (e, r) in p.events.iter().zip(&records) {
+        assert_eq!(p.raw(e), r.as_bytes());
+    }
+    let e = &p.events[2];
+    assert_eq!(p.field(&e.event_name), Some("C"));
+    assert_eq!(p.field(&e.event_source), Some("s3.amazonaws.com"));
+    assert_eq!(p.field(&e.aws_region), Some("us-east-1"));
+    assert_eq!(p.field(&e.recipient_account_id), Some("111122223333"));
+    assert_eq!(e.time_ms, 1_394_140_974_000);
+    assert_eq!(p.text, text);
+}
+
+#[test]
+fn old_records_without_optional_fields_are_valid() {
+    // eventVersion 1.0: no eventID, eventType or recipientAccountId.
+    let r = r#"{"eventVersion":"1.0","userIdentity":{"type":"IAMUser"},"eventTime":"2014-03-06T21:22:54Z","eventSource":"ec2.amazonaws.com","eventName":"StartInstances","awsRegion":"us-east-2","sourceIPAddress":"205.251.233.176"}"#;
+    let p = parse(gz(&file(&[r.to_string()])));
+    assert_eq!((p.events.len(), failure(&p)), (1, None));
+    assert_eq!(p.field(&p.events[0].event_id), None);
+}
+
+#[test]
+fn escaped_fields_are_unescaped_and_raw_stays_as_written() {
+    let r = r#"{"eventVersion":"1.05","eventTime":"2024-02-01T00:00:00Z","eventSource":"signin.amazonaws.com","eventName":"Console\u004cogin","additionalEventData":{"LoginTo":"https://console.aws.amazon.com/?state\u003dhashArgs"}}"#;
+    let p = parse(gz(&file(&[r.to_string()])));
+    assert_eq!(p.field(&p.events[0].event_name), Some("ConsoleLogin"));
+    assert_eq!(p.raw(&p.events[0]), r.as_bytes());
+}
+
+#[test]
+fn multi_member_gzip_is_one_file() {
+    let text = file(&[good("A"), good("B")]);
+    let mut bytes = gz(&text[..10]);
+    bytes.extend(gz(&text[10..]));
+    let p = parse(bytes);
+    assert_eq!((p.events.len(), failure(&p)), (2, None));
+}
+
+#[test]
+fn every_bad_file_is_one_invalid_file_format_entry() {
+    let text = file(&[good("A")]);
+    let truncated = gz(&text)[..20].to_vec();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty object", vec![], "The log file is an empty object"),
+        ("plain json", text.clone(), "not gzip-compressed"),
+        ("truncated gzip", truncated, "not a valid gzip stream"),
+        (
+            "gzip of text",
+            gz(b"hello, not json"),
+            "not a JSON object with a Records array",
+        ),
+        (
+            "broken json",
+            gz(b"{\"Records\":[{\"eventVersion\":"),
+            "not valid JSON",
+        ),
+        (
+            "no Records",
+            gz(br#"{"awsAccountId":"1","logFiles":[]}"#),
+            "missing field `Records`",
+        ),
+        (
+            "Records not an array",
+            gz(br#"{"Records":{"a":1}}"#),
+            "not a JSON object with a Records array",
+        ),
+        (
+            "top-level array",
+            gz(br#"[{"Records":[]}]"#),
+            "not a JSON object with a Records array",
+        ),
+        (
+            "not utf-8",
+            gz(b"{\"Records\":[\"\xff\xfe\"]}"),
+            "not valid JSON",
+        ),
+    ];
+    for (what, bytes, msg) in cases {
+        let p = parse(bytes);
+        let (ty, m) = failure(&p).unwrap_or_else(|| panic!("{what}: no failure"));
+        assert_eq!(ty, INVALID_FILE_FORMAT, "{what}");
+        assert!(m.contains(msg), "{what}: {m}");
+        assert!(p.events.is_empty(), "{what}");
+    }
+}
+
+#[test]
+fn bad_records_are_one_entry_and_good_ones_around_them_stay() {
+    let big = format!(
+        r#"{{"eventVersion":"1.08","eventTime":"2024-02-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"Big","requestParameters":"{}"}}"#,
+        "x".repeat(256 * 1024)
+    );
+    let records = vec![
+        good("A"),
+        r#"{"eventVersion":"1.08","eventSource":"s3.amazonaws.com","eventName":"NoTime"}"#.to_string(),
+        rec("1.08", "yesterday", "s3.amazonaws.com", "BadTime"),
+        rec("1.08", "2024-02-01T00:00:00Z", "", "EmptySource"),
+        rec("", "2024-02-01T00:00:00Z", "s3.amazonaws.com", "EmptyVersion"),
+        r#"{"eventVersion":"1.08","eventTime":"2024-02-01T00:00:00Z","eventSource":"s3.amazonaws.com"}"#.to_string(),
+        r#"{"eventVersion":1.08,"eventTime":"2024-02-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"NumberVersion"}"#.to_string(),
+        "\"a string\"".to_string(),
+        "[1,2]".to_string(),
+        "null".to_string(),
+        big,
+        r#"{"eventVersion":"1.08","eventTime":"2024-02-01T00:00:00Z","eventTime":"2024-02-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"Dup"}"#.to_string(),
+        good("B"),
+    ];
+    let p = parse(gz(&file(&records)));
+    let names: Vec<_> = p
+        .events
+        .iter()
+        .map(|e| p.field(&e.event_name).unwrap())
+        .collect();
+    assert_eq!(names, ["A", "B"]);
+    assert_eq!(p.events[1].index, 12);
+    assert_eq!((p.records, p.invalid_records), (13, 11));
+    let (ty, msg) = failure(&p).unwrap();
+    assert_eq!(ty, INVALID_EVENT_RECORD);
+    assert!(
+        msg.starts_with("11 of 13 records are not valid CloudTrail events and were not imported (indexes 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 1 more): record 1 eventTime is missing or not a date-time; record 2 eventTime is missing or not a date-time; record 3 eventSource is missing or empty; record 4 eventVersion is missing or empty; record 5 eventName is missing or empty; record 6 eventVersion is missing or empty; record 7 not a JSON object;"),
+        "{msg}"
+    );
+    assert!(msg.contains("record 10 larger than 256 KB"), "{msg}");
+}
+
+#[test]
+fn retention_drops_old_records_without_failing() {
+    let records = vec![
+        rec("1.08", "2020-01-01T00:00:00Z", "s3.amazonaws.com", "Old"),
+        rec("1.08", "2024-01-01T00:00:00Z", "s3.amazonaws.com", "New"),
+    ];
+    let opts = IngestOptions {
+        retention_cutoff_ms: Some(1_700_000_000_000),
+        ..Default::default()
+    };
+    let p = parse_file(gz(&file(&records)), "s3://b/k", &opts);
+    assert_eq!(
+        (p.events.len(), p.expired_records, failure(&p)),
+        (1, 1, None)
+    );
+}
+
+#[test]
+fn inflate_limit_is_enforced() {
+    let opts = IngestOptions {
+        max_inflated_bytes: 100,
+        ..Default::default()
+    };
+    let p = parse_file(gz(&file(&[good("A"), good("B")])), "s3://b/k", &opts);
+    assert!(failure(&p)
+        .unwrap()
+        .1
+        .contains("inflates to more than 100 bytes"));
+}
+
+struct Collect(Mutex<Vec<(i64, usize, Option<String>)>>);
+
+impl Sink for Collect {
+    type Error = ();
+    fn file(&self, task: &FileTask, f: ParsedFile) -> Result<(), ()> {
+        let ty = f.failure.map(|x| x.error_type);
+        self.0.lock().unwrap().push((task.id, f.events.len(), ty));
+        Ok(())
+    }
+}
+
+#[test]
+fn parallel_ingest_counts_add_up() {
+    let mut b = MemorySource::new("bkt");
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let key = format!("k/{i:03}.json.gz");
+        let n = i % 7;
+        let recs: Vec<String> = (0..n).map(|j| good(&format!("E{j}"))).collect();
+        let body = if i % 50 == 0 {
+            b"garbage".to_vec()
+        } else {
+            gz(&file(&recs))
+        };
+        b.put(key.clone(), body);
+        tasks.push(FileTask { id: i, key });
+    }
+    tasks.push(FileTask {
+        id: 999,
+        key: "k/vanished.json.gz".into(),
+    });
+    let sink = Collect(Mutex::new(Vec::new()));
+    let stats = ingest(
+        &b,
+        &tasks,
+        &IngestOptions::default(),
+        &sink,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    let expected_events: u64 = (0..200)
+        .filter(|i| i % 50 != 0)
+        .map(|i| (i % 7) as u64)
+        .sum();
+    assert_eq!(stats.files, 201);
+    assert_eq!(stats.events, expected_events);
+    assert_eq!(stats.failed_entries, 5);
+    let mut got = sink.0.into_inner().unwrap();
+    got.sort();
+    assert_eq!(got.len(), 201);
+    assert_eq!(got.iter().map(|g| g.1 as u64).sum::<u64>(), expected_events);
+    assert_eq!(
+        got.last().unwrap(),
+        &(999, 0, Some("NoSuchKey".to_string()))
+    );
+    // Stats merge like numbers.
+    let one = IngestStats {
+        files: 1,
+        events: 2,
+        ..Default::default()
+    };
+    assert_eq!(
+        one + one,
+        IngestStats {
+            files: 2,
+            events: 4,
+            ..Default::default()
+        }
+    );
+    assert!(b.list_calls() == 0);
+}
+
+#[test]
+fn a_set_stop_flag_ingests_nothing() {
+    let mut b = MemorySource::new("bkt");
+    b.put("a", gz(&file(&[good("A")])));
+    let sink = Collect(Mutex::new(Vec::new()));
+    let tasks = [FileTask {
+        id: 0,
+        key: "a".into(),
+    }];
+    let stats = ingest(
+        &b,
+        &tasks,
+        &IngestOptions::default(),
+        &sink,
+        &AtomicBool::new(true),
+    )
+    .unwrap();
+    assert_eq!(stats, IngestStats::default());
+    assert!(sink.0.into_inner().unwrap().is_empty());
+}
