@@ -43,7 +43,7 @@ impl ImportStatus {
 }
 
 /// `ImportFailureStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FailureStatus {
     Failed,
     Retry,

@@ -113,7 +113,15 @@ impl LocalDirSource {
         let dir = self.path_of(dir_key);
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !self.root.is_dir() {
+                    return Err(SourceError::new(
+                        SourceErrorKind::NoSuchBucket,
+                        format!("{} no longer exists", self.root.display()),
+                    ));
+                }
+                return Ok(());
+            }
             Err(e) => return Err(SourceError::from_io(&e, &format!("list {dir_key}"))),
         };
         let mut names = Vec::new();
