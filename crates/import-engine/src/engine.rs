@@ -44,6 +44,11 @@ pub struct Progress {
     pub bytes_inflated: u64,
 }
 
+/// Called from the writer thread after each commit.
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+/// Called once discovery is done: what it saw, and the files and bytes left to import.
+pub type DiscoveredFn = Arc<dyn Fn(&DiscoveryStats, u64, u64) + Send + Sync>;
+
 /// How to run an import.
 #[derive(Clone, Default)]
 pub struct RunOptions {
@@ -52,11 +57,11 @@ pub struct RunOptions {
     /// Set to stop the run cleanly: files already committed stay, the import ends `STOPPED`.
     pub stop: Arc<AtomicBool>,
     /// Called from the writer thread after each commit.
-    pub on_progress: Option<Arc<dyn Fn(&Progress) + Send + Sync>>,
+    pub on_progress: Option<ProgressFn>,
     /// Sleep this long per file, so status transitions can be watched.
     pub pace_per_file: Option<Duration>,
     /// Called once discovery is done, with what it found.
-    pub on_discovered: Option<Arc<dyn Fn(&DiscoveryStats, u64, u64) + Send + Sync>>,
+    pub on_discovered: Option<DiscoveredFn>,
 }
 
 /// The import engine over one database file.

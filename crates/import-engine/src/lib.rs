@@ -14,7 +14,7 @@ mod engine;
 mod error;
 mod writer;
 
-pub use engine::{count_only, Engine, ImportSpec, Progress, RunOptions};
+pub use engine::{count_only, DiscoveredFn, Engine, ImportSpec, Progress, ProgressFn, RunOptions};
 pub use error::EngineError;
 pub use event_store::{
     EventDataStore, EventDataStoreStatus, EventQuery, FailureRecord, FailureStatus, ImportFilter,

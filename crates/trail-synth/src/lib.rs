@@ -241,6 +241,14 @@ fn add_awkward(
         t - Duration::seconds(30),
     );
     let good = format!("{{\"Records\":[{record}]}}");
+    let mut other = String::new();
+    records::write_record(
+        &mut other,
+        &mut rng,
+        account,
+        plan.region,
+        t - Duration::seconds(20),
+    );
 
     // Bad objects in the trail's own folder: each one failure entry, no events.
     let truncated = gzip(good.as_bytes())?;
@@ -266,7 +274,7 @@ fn add_awkward(
     }
     // A file with two good records around one without eventTime: one entry, two events.
     let no_time = record.replacen("\"eventTime\":", "\"eventTimeX\":", 1);
-    let mixed = format!("{{\"Records\":[{record},{no_time},{record}]}}");
+    let mixed = format!("{{\"Records\":[{record},{no_time},{other}]}}");
     let gz = gzip(mixed.as_bytes())?;
     std::fs::write(
         dir.join(log_name(account, plan.region, t, &mut rng, ".json.gz")),

@@ -57,6 +57,9 @@ pub struct ImportArgs {
     /// Finish an interrupted or stopped import instead of starting a new one.
     #[arg(long, value_name = "IMPORT_ID")]
     pub resume: Option<String>,
+    /// Sleep this many milliseconds per file, to watch status transitions (for testing).
+    #[arg(long, value_name = "MS")]
+    pub pace_per_file: Option<u64>,
     /// Count what an import would find and import, without writing anything.
     #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,

@@ -108,7 +108,7 @@ pub fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
             let bar = bar.clone();
             move |_, _files, bytes| bar.set_length(bytes)
         })),
-        pace_per_file: None,
+        pace_per_file: a.pace_per_file.map(std::time::Duration::from_millis),
     };
     let result = engine.run_import(&import.id, &source, &opts);
     bar.finish_and_clear();

@@ -1,0 +1,332 @@
+//! The `trailport` binary as users run it: exit codes, `--json`, events, crash and resume.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_trailport"))
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixture() -> PathBuf {
+    root().join("fixtures/trail-bucket")
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn json_output_is_exactly_the_get_import_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let out = run(&[
+        "import",
+        fixture().to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "FAILED exits 1: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "CreatedTimestamp",
+            "Destinations",
+            "ImportId",
+            "ImportSource",
+            "ImportStatistics",
+            "ImportStatus",
+            "UpdatedTimestamp"
+        ]
+    );
+    let id = v["ImportId"].as_str().unwrap();
+    assert_eq!(id.len(), 36);
+    assert!(id
+        .chars()
+        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase() || c == '-'));
+    assert_eq!(v["ImportStatus"], "FAILED");
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/trail-bucket.expected.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["ImportStatistics"], expected["ImportStatistics"]);
+    assert_eq!(
+        v["ImportSource"]["S3"]["S3LocationUri"],
+        "s3://trail-bucket/"
+    );
+    assert_eq!(v["ImportSource"]["S3"].as_object().unwrap().len(), 3);
+    let arn = v["Destinations"][0].as_str().unwrap();
+    assert!(
+        arn.starts_with("arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/"),
+        "{arn}"
+    );
+    for t in ["CreatedTimestamp", "UpdatedTimestamp"] {
+        let secs = v[t].as_f64().unwrap();
+        assert!(secs > 1.7e9 && secs < 4e9, "{t} is epoch seconds: {secs}");
+    }
+}
+
+#[test]
+fn exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let db = db.to_str().unwrap();
+    // A clean part of the bucket completes: exit 0, and the human summary on stdout.
+    let clean = fixture().join("AWSLogs/974349055189/CloudTrail");
+    let out = run(&["import", clean.to_str().unwrap(), "--db", db]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("ImportStatus      COMPLETED"), "{text}");
+    assert!(
+        text.contains("Source            s3://trail-bucket/AWSLogs/974349055189/CloudTrail/"),
+        "{text}"
+    );
+    // Usage errors: exit 2 and a message on stderr.
+    for args in [
+        vec!["import", "/nonexistent/bucket", "--db", db],
+        vec![
+            "import",
+            fixture().to_str().unwrap(),
+            "--db",
+            db,
+            "--start",
+            "last tuesday",
+        ],
+        vec![
+            "import",
+            fixture().to_str().unwrap(),
+            "--db",
+            db,
+            "--start",
+            "2024-02-01T00:00:00Z",
+            "--end",
+            "2024-01-01T00:00:00Z",
+        ],
+        vec!["import", "s3://bucket/prefix", "--db", db],
+        vec!["import", "--db", db],
+    ] {
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn events_prints_raw_records_byte_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let db = db.to_str().unwrap();
+    let out = run(&["import", fixture().to_str().unwrap(), "--db", db, "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    // One of the fixture's own records, as make_fixtures.py wrote it.
+    let out = run(&[
+        "events",
+        "--db",
+        db,
+        "--event-id",
+        "00000000-0000-4000-8000-000000000005",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let want = r#"{"eventVersion":"1.11","userIdentity":{"type":"IAMUser","principalId":"AIDAFIXTURE","accountId":"123456789012","arn":"arn:aws:iam::123456789012:user/fixture","userName":"fixture"},"eventTime":"2024-06-02T20:15:00Z","eventSource":"lambda.amazonaws.com","eventName":"Invoke","awsRegion":"us-west-2","sourceIPAddress":"198.51.100.7","userAgent":"fixture","requestParameters":null,"responseElements":null,"eventID":"00000000-0000-4000-8000-000000000005","eventType":"AwsApiCall","recipientAccountId":"123456789012"}"#;
+    // The record is in the fixture twice: in its own file and in the multi-member one? No: only
+    // the first three records are there, so exactly one line.
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("{want}\n"));
+    let out = run(&["events", "--db", db, "--limit", "3"]);
+    assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), 3);
+    let out = run(&["events", "--db", db, "--event-id", "no-such-event"]);
+    assert_eq!((out.status.code(), out.stdout.len()), (Some(1), 0));
+}
+
+#[test]
+fn dry_run_counts_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("never.db");
+    let out = run(&[
+        "import",
+        fixture().to_str().unwrap(),
+        "--dry-run",
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/trail-bucket.expected.json")).unwrap(),
+    )
+    .unwrap();
+    for k in [
+        "PrefixesFound",
+        "FilesCompleted",
+        "EventsCompleted",
+        "FailedEntries",
+    ] {
+        assert_eq!(v[k], expected["ImportStatistics"][k], "{k}");
+    }
+    assert!(!db.exists());
+}
+
+#[test]
+fn synth_prints_what_an_import_then_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = dir.path().join("synth-bucket");
+    let out = run(&[
+        "synth",
+        "--out",
+        bucket.to_str().unwrap(),
+        "--size",
+        "3MiB",
+        "--seed",
+        "7",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let synth = json(&out);
+    let db = dir.path().join("t.db");
+    let out = run(&[
+        "import",
+        bucket.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "synth buckets hold bad objects on purpose"
+    );
+    assert_eq!(json(&out)["ImportStatistics"], synth["Expected"]);
+    assert_eq!(synth["Expected"]["FailedEntries"], 4);
+}
+
+/// Kills the importer with SIGKILL mid-run, then resumes: every event exactly once.
+#[test]
+fn killed_import_resumes_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = dir.path().join("kill-bucket");
+    let out = run(&[
+        "synth",
+        "--out",
+        bucket.to_str().unwrap(),
+        "--size",
+        "24MiB",
+        "--seed",
+        "3",
+        "--days",
+        "3",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let synth = json(&out);
+    let db = dir.path().join("t.db");
+    let dbs = db.to_str().unwrap();
+    let mut child = bin()
+        .args([
+            "import",
+            bucket.to_str().unwrap(),
+            "--db",
+            dbs,
+            "--json",
+            "--pace-per-file",
+            "40",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until some files are committed, then kill without warning.
+    let started = Instant::now();
+    let id = loop {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        if let Some(v) = progress(&db) {
+            if v.1 > 0 {
+                break v.0;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    let (_, files_at_kill, status_at_kill) = progress(&db).unwrap();
+    if status.success() {
+        panic!("the import finished before it could be killed; make the bucket bigger");
+    }
+    assert_eq!(status_at_kill, "IN_PROGRESS");
+    let total = synth["Expected"]["FilesCompleted"].as_i64().unwrap();
+    assert!(
+        files_at_kill < total,
+        "killed after {files_at_kill} of {total} files"
+    );
+
+    // Without --resume a new import is refused: the killed one is still ongoing.
+    let out = run(&["import", bucket.to_str().unwrap(), "--db", dbs, "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("--resume {id}")));
+
+    let out = run(&[
+        "import",
+        bucket.to_str().unwrap(),
+        "--db",
+        dbs,
+        "--json",
+        "--resume",
+        &id,
+    ]);
+    let v = json(&out);
+    assert_eq!(v["ImportId"], id.as_str());
+    assert_eq!(v["ImportStatistics"], synth["Expected"]);
+    // Every event once: as many stored rows as the statistics say, each a distinct record.
+    let conn = rusqlite_count(&db);
+    assert_eq!(
+        conn.0,
+        synth["Expected"]["EventsCompleted"].as_i64().unwrap()
+    );
+    assert_eq!(conn.0, conn.1, "no record stored twice");
+}
+
+/// (import id, files completed, status) of the only import, read as another process would.
+fn progress(db: &Path) -> Option<(String, i64, String)> {
+    let store = event_store::Store::open(db).ok()?;
+    let imports = store.imports(&Default::default()).ok()?;
+    let i = imports.first()?;
+    Some((
+        i.id.clone(),
+        i.statistics.files_completed,
+        i.status.as_str().to_string(),
+    ))
+}
+
+/// (events stored, distinct (log file, offset) pairs).
+fn rusqlite_count(db: &Path) -> (i64, i64) {
+    let store = event_store::Store::open(db).unwrap();
+    let all = store
+        .events(&event_store::EventQuery {
+            limit: usize::MAX >> 1,
+            ..Default::default()
+        })
+        .unwrap();
+    let distinct: std::collections::BTreeSet<(String, Vec<u8>)> =
+        all.iter().map(|e| (e.key.clone(), e.raw.clone())).collect();
+    (all.len() as i64, distinct.len() as i64)
+}
