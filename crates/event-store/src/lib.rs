@@ -31,7 +31,7 @@ pub use imports::{
 pub use write::{EventRow, FailureRow, FileWrite};
 
 use rusqlite::Connection;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -47,7 +47,7 @@ pub fn now_ms() -> i64 {
 pub struct Store {
     conn: Connection,
     /// Interned strings (event sources, names, regions, accounts) already in the database.
-    strings: HashMap<String, i64>,
+    strings: FxHashMap<String, i64>,
 }
 
 impl Store {
@@ -74,7 +74,7 @@ impl Store {
         schema::migrate(&mut conn)?;
         Ok(Store {
             conn,
-            strings: HashMap::new(),
+            strings: FxHashMap::default(),
         })
     }
 

@@ -2,19 +2,20 @@
 
 use crate::{now_ms, Store, StoreError};
 use rusqlite::{params, OptionalExtension, Transaction};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// One valid event of a file: its record's byte span in the inflated file and its fields.
+/// `source`, `name`, `region` and `account` index the file's [`FileWrite::strings`].
 #[derive(Debug, Clone, Copy)]
 pub struct EventRow<'a> {
     pub offset: u32,
     pub len: u32,
     pub time_ms: i64,
     pub event_id: Option<&'a str>,
-    pub source: &'a str,
-    pub name: &'a str,
-    pub region: Option<&'a str>,
-    pub account: Option<&'a str>,
+    pub source: u32,
+    pub name: u32,
+    pub region: Option<u32>,
+    pub account: Option<u32>,
 }
 
 /// The failure entry of a file.
@@ -33,6 +34,8 @@ pub struct FileWrite<'a> {
     /// The object's original gzip bytes; kept only when `events` is not empty.
     pub gz: &'a [u8],
     pub events: &'a [EventRow<'a>],
+    /// The distinct strings the events index.
+    pub strings: &'a [&'a str],
     pub failure: Option<FailureRow<'a>>,
 }
 
@@ -95,7 +98,7 @@ struct Delta {
 
 fn write_one(
     tx: &Transaction,
-    strings: &mut HashMap<String, i64>,
+    strings: &mut FxHashMap<String, i64>,
     import_id: &str,
     eds_num: i64,
     f: &FileWrite,
@@ -154,15 +157,25 @@ fn write_one(
             f.gz
         ])?;
         let log_file = tx.last_insert_rowid();
+        let ids: Vec<i64> = f
+            .strings
+            .iter()
+            .map(|s| intern(tx, strings, s))
+            .collect::<Result<_, _>>()?;
+        let id = |i: u32| {
+            ids.get(i as usize)
+                .copied()
+                .ok_or_else(|| rusqlite::Error::InvalidParameterName(format!("string {i}")))
+        };
         let mut insert = tx.prepare_cached(
             "INSERT INTO events (num, log_file, offset, len, event_time, event_id, source, name, \
              region, account) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?;
         for (i, e) in f.events.iter().enumerate() {
-            let source = intern(tx, strings, e.source)?;
-            let name = intern(tx, strings, e.name)?;
-            let region = e.region.map(|s| intern(tx, strings, s)).transpose()?;
-            let account = e.account.map(|s| intern(tx, strings, s)).transpose()?;
+            let source = id(e.source)?;
+            let name = id(e.name)?;
+            let region = e.region.map(id).transpose()?;
+            let account = e.account.map(id).transpose()?;
             insert.execute(params![
                 first + i as i64,
                 log_file,
@@ -237,7 +250,7 @@ fn write_one(
 
 fn intern(
     tx: &Transaction,
-    strings: &mut HashMap<String, i64>,
+    strings: &mut FxHashMap<String, i64>,
     value: &str,
 ) -> Result<i64, StoreError> {
     if let Some(&id) = strings.get(value) {

@@ -63,6 +63,12 @@ fn setup() -> Setup {
     }
 }
 
+const STRINGS: &[&str] = &[
+    "ec2.amazonaws.com",
+    "RunInstances",
+    "StopInstances",
+    "us-east-1",
+];
 const TEXT: &str = r#"{"Records":[{"eventID":"e1","x":1},{"eventID":"e2","x":"two"}]}"#;
 
 fn rows() -> Vec<EventRow<'static>> {
@@ -77,9 +83,9 @@ fn rows() -> Vec<EventRow<'static>> {
             len: len as u32,
             time_ms: 1000 * i as i64,
             event_id: Some(["e1", "e2"][i]),
-            source: "ec2.amazonaws.com",
-            name: ["RunInstances", "StopInstances"][i],
-            region: Some("us-east-1"),
+            source: 0,
+            name: 1 + i as u32,
+            region: Some(3),
             account: None,
         })
         .collect()
@@ -144,6 +150,7 @@ fn a_file_is_written_exactly_once_and_read_back_byte_exact() {
         key: "p1/a",
         gz: &gzipped,
         events: &rows,
+        strings: STRINGS,
         failure: None,
     };
     s.store.write_files(&s.import, s.eds, &[write]).unwrap();
@@ -200,6 +207,7 @@ fn prefixes_complete_when_all_their_files_are_done() {
             key: "p1/a",
             gz: b"",
             events: &[],
+            strings: &[],
             failure: None,
         },
         FileWrite {
@@ -207,6 +215,7 @@ fn prefixes_complete_when_all_their_files_are_done() {
             key: "p1/b",
             gz: b"",
             events: &[],
+            strings: &[],
             failure: Some(failure),
         },
     ];
@@ -239,6 +248,7 @@ fn a_retried_file_replaces_its_events_and_settles_its_entry() {
         key: "p1/a",
         gz: &gzipped,
         events: &rows,
+        strings: STRINGS,
         failure: Some(failure),
     };
     s.store.write_files(&s.import, s.eds, &[partial]).unwrap();

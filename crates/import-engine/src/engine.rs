@@ -17,7 +17,7 @@ use trail_discovery::{discover, DiscoveryStats, Location, ObjectSource, TimeRang
 use trail_ingest::{ingest, FileTask, IngestOptions, IngestStats, ParsedFile, Sink};
 
 /// Files fetched from the store per round of parallel ingest.
-const FILES_PER_ROUND: usize = 512;
+const FILES_PER_ROUND: usize = 4096;
 
 /// What a new import needs.
 #[derive(Debug, Clone, Default)]
@@ -290,21 +290,24 @@ impl Engine {
         let on_progress = opts.on_progress.clone();
         let import_id = id.to_string();
         std::thread::scope(|scope| -> Result<(), EngineError> {
-            let writer = scope.spawn(move || {
-                let report = |p: &crate::Progress| {
-                    if let Some(cb) = &on_progress {
-                        cb(p);
-                    }
-                };
-                writer::run(
-                    writer_store,
-                    &import_id,
-                    eds_num,
-                    rx,
-                    BatchLimits::default(),
-                    &report,
-                )
-            });
+            let writer = std::thread::Builder::new()
+                .name("writer".into())
+                .spawn_scoped(scope, move || {
+                    let report = |p: &crate::Progress| {
+                        if let Some(cb) = &on_progress {
+                            cb(p);
+                        }
+                    };
+                    writer::run(
+                        writer_store,
+                        &import_id,
+                        eds_num,
+                        rx,
+                        BatchLimits::default(),
+                        &report,
+                    )
+                })
+                .map_err(|e| EngineError::Writer(e.to_string()))?;
             let sink = ChannelSink {
                 tx,
                 pace: opts.pace_per_file,

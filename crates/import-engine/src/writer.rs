@@ -94,22 +94,28 @@ fn commit(
                     len: e.len,
                     time_ms: e.time_ms,
                     event_id: f.field(&e.event_id),
-                    source: f.field(&e.event_source).unwrap_or_default(),
-                    name: f.field(&e.event_name).unwrap_or_default(),
-                    region: f.field(&e.aws_region),
-                    account: f.field(&e.recipient_account_id),
+                    source: e.event_source,
+                    name: e.event_name,
+                    region: e.aws_region,
+                    account: e.recipient_account_id,
                 })
                 .collect()
         })
         .collect();
+    let strings: Vec<Vec<&str>> = batch
+        .iter()
+        .map(|(_, f)| f.strings.iter().map(String::as_str).collect())
+        .collect();
     let writes: Vec<FileWrite> = batch
         .iter()
         .zip(&rows)
-        .map(|((task, f), rows)| FileWrite {
+        .zip(&strings)
+        .map(|(((task, f), rows), strings)| FileWrite {
             file_no: task.id,
             key: &task.key,
             gz: &f.original,
             events: rows,
+            strings,
             failure: f.failure.as_ref().map(|x| FailureRow {
                 location: &x.location,
                 error_type: &x.error_type,

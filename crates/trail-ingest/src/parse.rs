@@ -2,6 +2,7 @@
 
 use crate::{parse_event_time, FailureEntry, INVALID_EVENT_RECORD, INVALID_FILE_FORMAT};
 use flate2::read::MultiGzDecoder;
+use rustc_hash::FxHashMap;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -39,6 +40,8 @@ pub enum Field {
 }
 
 /// One valid event: where its raw record lies in the inflated text, and its indexed fields.
+/// Source, name, Region and account repeat across a file's events, so they are indexes into
+/// [`ParsedFile::strings`], which holds each distinct value once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     /// Index of the record in the file's `Records` array.
@@ -47,10 +50,10 @@ pub struct Event {
     pub len: u32,
     pub time_ms: i64,
     pub event_id: Field,
-    pub event_source: Field,
-    pub event_name: Field,
-    pub aws_region: Field,
-    pub recipient_account_id: Field,
+    pub event_source: u32,
+    pub event_name: u32,
+    pub aws_region: Option<u32>,
+    pub recipient_account_id: Option<u32>,
 }
 
 /// The result of parsing one object.
@@ -58,9 +61,11 @@ pub struct Event {
 pub struct ParsedFile {
     /// The object's bytes exactly as read.
     pub original: Vec<u8>,
-    /// The inflated text (empty when the file did not inflate).
-    pub text: Vec<u8>,
+    /// The inflated text (empty when the file did not inflate or is not UTF-8).
+    pub text: String,
     pub events: Vec<Event>,
+    /// The distinct source, name, Region and account values of the events.
+    pub strings: Vec<String>,
     /// Records in the file (valid, invalid and expired).
     pub records: u64,
     pub invalid_records: u64,
@@ -75,16 +80,18 @@ impl ParsedFile {
         match f {
             Field::Missing => None,
             Field::Owned(s) => Some(s),
-            Field::Span { start, len } => {
-                let bytes = &self.text[*start as usize..(*start + *len) as usize];
-                std::str::from_utf8(bytes).ok()
-            }
+            Field::Span { start, len } => self.text.get(*start as usize..(*start + *len) as usize),
         }
+    }
+
+    /// One of [`ParsedFile::strings`].
+    pub fn string(&self, i: u32) -> &str {
+        &self.strings[i as usize]
     }
 
     /// The raw record of one of this file's events, byte for byte as in the file.
     pub fn raw(&self, e: &Event) -> &[u8] {
-        &self.text[e.offset as usize..(e.offset + e.len) as usize]
+        &self.text.as_bytes()[e.offset as usize..(e.offset + e.len) as usize]
     }
 
     fn fail(mut self, location: &str, error_type: &str, message: String) -> Self {
@@ -204,12 +211,22 @@ pub fn parse_file(original: Vec<u8>, location: &str, opts: &IngestOptions) -> Pa
             format!("The log file is {what}; CloudTrail imports only gzip-compressed log files."),
         );
     }
-    let (text, err) = inflate(&out.original, opts.max_inflated_bytes);
-    let mut out = ParsedFile { text, ..out };
+    let (bytes, err) = inflate(&out.original, opts.max_inflated_bytes);
     if let Some(err) = err {
         return out.fail(location, INVALID_FILE_FORMAT, err);
     }
-    let text = std::mem::take(&mut out.text);
+    // Validated once here, so the parser need not check every string again.
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let msg = format!(
+                "The log file is not UTF-8 text (invalid byte at offset {}).",
+                e.utf8_error().valid_up_to()
+            );
+            return out.fail(location, INVALID_FILE_FORMAT, msg);
+        }
+    };
+    let mut out = out;
     let result = index_records(&text, location, opts, &mut out);
     out.text = text;
     match result {
@@ -246,16 +263,16 @@ fn inflate(gz: &[u8], limit: u64) -> (Vec<u8>, Option<String>) {
 }
 
 fn index_records(
-    text: &[u8],
+    text: &str,
     location: &str,
     opts: &IngestOptions,
     out: &mut ParsedFile,
 ) -> Result<(), String> {
-    let first = text.iter().find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'{') {
+    let first = text.bytes().find(|b| !b.is_ascii_whitespace());
+    if first != Some(b'{') {
         return Err("The log file is not a JSON object with a Records array.".into());
     }
-    let file: LogFile = serde_json::from_slice(text).map_err(|e| {
+    let file: LogFile = serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
             format!("The log file is not a JSON object with a Records array: {e}.")
         } else {
@@ -271,6 +288,17 @@ fn index_records(
         },
         Lenient::Str(Cow::Owned(s)) => Field::Owned(s.as_str().into()),
         _ => Field::Missing,
+    };
+    let mut distinct: FxHashMap<String, u32> = FxHashMap::default();
+    let mut strings: Vec<String> = Vec::new();
+    let mut intern = |s: &str| -> u32 {
+        if let Some(&i) = distinct.get(s) {
+            return i;
+        }
+        let i = strings.len() as u32;
+        strings.push(s.to_string());
+        distinct.insert(s.to_string(), i);
+        i
     };
     let mut bad: Vec<(usize, &'static str)> = Vec::new();
     out.records = file.records.len() as u64;
@@ -292,19 +320,25 @@ fn index_records(
                 continue;
             }
         };
-        let problem = if rec.eventVersion.non_empty().is_none() {
-            Some("eventVersion is missing or empty")
-        } else if rec.eventSource.non_empty().is_none() {
-            Some("eventSource is missing or empty")
-        } else if rec.eventName.non_empty().is_none() {
-            Some("eventName is missing or empty")
-        } else {
-            None
+        let (source, name) = match (
+            rec.eventVersion.non_empty(),
+            rec.eventSource.non_empty(),
+            rec.eventName.non_empty(),
+        ) {
+            (None, _, _) => {
+                bad.push((i, "eventVersion is missing or empty"));
+                continue;
+            }
+            (_, None, _) => {
+                bad.push((i, "eventSource is missing or empty"));
+                continue;
+            }
+            (_, _, None) => {
+                bad.push((i, "eventName is missing or empty"));
+                continue;
+            }
+            (Some(_), Some(source), Some(name)) => (source, name),
         };
-        if let Some(p) = problem {
-            bad.push((i, p));
-            continue;
-        }
         let Some(time_ms) = rec.eventTime.non_empty().and_then(parse_event_time) else {
             bad.push((i, "eventTime is missing or not a date-time"));
             continue;
@@ -319,12 +353,13 @@ fn index_records(
             len: json.len() as u32,
             time_ms,
             event_id: field(&rec.eventID),
-            event_source: field(&rec.eventSource),
-            event_name: field(&rec.eventName),
-            aws_region: field(&rec.awsRegion),
-            recipient_account_id: field(&rec.recipientAccountId),
+            event_source: intern(source),
+            event_name: intern(name),
+            aws_region: rec.awsRegion.non_empty().map(&mut intern),
+            recipient_account_id: rec.recipientAccountId.non_empty().map(&mut intern),
         });
     }
+    out.strings = strings;
     out.invalid_records = bad.len() as u64;
     if !bad.is_empty() {
         out.failure = Some(FailureEntry {

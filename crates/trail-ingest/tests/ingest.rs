@@ -58,12 +58,17 @@ fn valid_file_indexes_every_record_byte_exact() {
         assert_eq!(p.raw(e), r.as_bytes());
     }
     let e = &p.events[2];
-    assert_eq!(p.field(&e.event_name), Some("C"));
-    assert_eq!(p.field(&e.event_source), Some("s3.amazonaws.com"));
-    assert_eq!(p.field(&e.aws_region), Some("us-east-1"));
-    assert_eq!(p.field(&e.recipient_account_id), Some("111122223333"));
+    assert_eq!(p.string(e.event_name), "C");
+    assert_eq!(p.string(e.event_source), "s3.amazonaws.com");
+    assert_eq!(e.aws_region.map(|i| p.string(i)), Some("us-east-1"));
+    assert_eq!(
+        e.recipient_account_id.map(|i| p.string(i)),
+        Some("111122223333")
+    );
     assert_eq!(e.time_ms, 1_394_140_974_000);
-    assert_eq!(p.text, text);
+    // Each distinct value once: ec2, A, us-east-1, the account, B, s3, C.
+    assert_eq!(p.strings.len(), 7);
+    assert_eq!(p.text.as_bytes(), text);
 }
 
 #[test]
@@ -79,7 +84,7 @@ fn old_records_without_optional_fields_are_valid() {
 fn escaped_fields_are_unescaped_and_raw_stays_as_written() {
     let r = r#"{"eventVersion":"1.05","eventTime":"2024-02-01T00:00:00Z","eventSource":"signin.amazonaws.com","eventName":"Console\u004cogin","additionalEventData":{"LoginTo":"https://console.aws.amazon.com/?state\u003dhashArgs"}}"#;
     let p = parse(gz(&file(&[r.to_string()])));
-    assert_eq!(p.field(&p.events[0].event_name), Some("ConsoleLogin"));
+    assert_eq!(p.string(p.events[0].event_name), "ConsoleLogin");
     assert_eq!(p.raw(&p.events[0]), r.as_bytes());
 }
 
@@ -128,7 +133,7 @@ fn every_bad_file_is_one_invalid_file_format_entry() {
         (
             "not utf-8",
             gz(b"{\"Records\":[\"\xff\xfe\"]}"),
-            "not valid JSON",
+            "not UTF-8 text (invalid byte at offset 13)",
         ),
     ];
     for (what, bytes, msg) in cases {
@@ -162,11 +167,7 @@ fn bad_records_are_one_entry_and_good_ones_around_them_stay() {
         good("B"),
     ];
     let p = parse(gz(&file(&records)));
-    let names: Vec<_> = p
-        .events
-        .iter()
-        .map(|e| p.field(&e.event_name).unwrap())
-        .collect();
+    let names: Vec<_> = p.events.iter().map(|e| p.string(e.event_name)).collect();
     assert_eq!(names, ["A", "B"]);
     assert_eq!(p.events[1].index, 12);
     assert_eq!((p.records, p.invalid_records), (13, 11));
