@@ -330,3 +330,66 @@ fn rusqlite_count(db: &Path) -> (i64, i64) {
         all.iter().map(|e| (e.key.clone(), e.raw.clone())).collect();
     (all.len() as i64, distinct.len() as i64)
 }
+
+/// Ctrl-C (SIGINT) stops cleanly: status STOPPED, exit 130, and `--resume` finishes the import.
+#[test]
+fn ctrl_c_stops_cleanly_and_resume_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let dbs = db.to_str().unwrap();
+    let fixture = fixture();
+    let child = bin()
+        .args([
+            "import",
+            fixture.to_str().unwrap(),
+            "--db",
+            dbs,
+            "--json",
+            "--pace-per-file",
+            "30",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while progress(&db).is_none_or(|p| p.1 == 0) {
+        assert!(started.elapsed() < Duration::from_secs(60), "no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let v = json(&out);
+    assert_eq!(v["ImportStatus"], "STOPPED");
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/trail-bucket.expected.json")).unwrap(),
+    )
+    .unwrap();
+    let total = expected["ImportStatistics"]["FilesCompleted"]
+        .as_i64()
+        .unwrap();
+    let done = v["ImportStatistics"]["FilesCompleted"].as_i64().unwrap();
+    assert!(done > 0 && done < total, "{done} of {total}");
+    let id = v["ImportId"].as_str().unwrap();
+    let out = run(&[
+        "import",
+        fixture.to_str().unwrap(),
+        "--db",
+        dbs,
+        "--json",
+        "--resume",
+        id,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["ImportStatistics"], expected["ImportStatistics"]);
+    assert_eq!(
+        rusqlite_count(&db).0,
+        expected["ImportStatistics"]["EventsCompleted"]
+            .as_i64()
+            .unwrap()
+    );
+}
