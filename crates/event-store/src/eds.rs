@@ -180,6 +180,29 @@ impl Store {
         rows.map(|r| r?).collect()
     }
 
+    /// Writes back a store's mutable settings (name, status, retention, protection, regions,
+    /// organisation, billing mode, details) and bumps `updated_ms`.
+    pub fn update_event_data_store(&self, eds: &EventDataStore) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE event_data_stores SET name = ?2, status = ?3, retention_days = ?4, \
+             termination_protection = ?5, multi_region = ?6, organization = ?7, \
+             billing_mode = ?8, details = ?9, updated_ms = ?10 WHERE id = ?1",
+            params![
+                eds.id,
+                eds.name,
+                eds.status.as_str(),
+                eds.retention_days,
+                eds.termination_protection,
+                eds.multi_region,
+                eds.organization,
+                eds.billing_mode,
+                eds.details,
+                now_ms()
+            ],
+        )?;
+        Ok(())
+    }
+
     /// Sets a store's status.
     pub fn set_event_data_store_status(
         &self,

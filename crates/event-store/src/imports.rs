@@ -336,11 +336,17 @@ impl Store {
         Ok(())
     }
 
-    /// Marks discovery finished.
+    /// Marks discovery finished; entries of a failed listing that were being retried succeed.
     pub fn finish_discovery(&self, import_id: &str) -> Result<(), StoreError> {
+        let now = now_ms();
         self.conn.execute(
             "UPDATE imports SET discovered = 1, updated_ms = ?2 WHERE id = ?1",
-            params![import_id, now_ms()],
+            params![import_id, now],
+        )?;
+        self.conn.execute(
+            "UPDATE import_failures SET status = 'SUCCEEDED', updated_ms = ?2 \
+             WHERE import_id = ?1 AND file_no IS NULL AND status = 'RETRY'",
+            params![import_id, now],
         )?;
         Ok(())
     }
@@ -412,6 +418,39 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(n)
+    }
+
+    /// Records a failure entry that belongs to no file (the bucket could not be listed, say)
+    /// and counts it in `FailedEntries`.
+    pub fn add_import_failure(
+        &self,
+        import_id: &str,
+        location: &str,
+        error_type: &str,
+        error_message: &str,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let now = now_ms();
+        // A retried entry of the same location that failed again is settled, not repeated.
+        let retried = tx.execute(
+            "UPDATE import_failures SET status = 'FAILED', error_type = ?3, error_message = ?4, \
+             updated_ms = ?5 WHERE import_id = ?1 AND file_no IS NULL AND location = ?2 \
+             AND status = 'RETRY'",
+            params![import_id, location, error_type, error_message, now],
+        )?;
+        if retried == 0 {
+            tx.execute(
+                "INSERT INTO import_failures (import_id, file_no, location, status, error_type, \
+                 error_message, updated_ms) VALUES (?1, NULL, ?2, 'FAILED', ?3, ?4, ?5)",
+                params![import_id, location, error_type, error_message, now],
+            )?;
+        }
+        tx.execute(
+            "UPDATE imports SET failed_entries = failed_entries + 1, updated_ms = ?2 WHERE id = ?1",
+            params![import_id, now],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Failure entries of an import, in the order they were recorded, after `after_num`.

@@ -1,7 +1,7 @@
 //! The engine: start, run, stop and retry imports.
 
 use crate::writer::{self, BatchLimits};
-use crate::EngineError;
+use crate::{EngineError, SourceResolver};
 use chrono::{DateTime, Utc};
 use event_store::{
     EventDataStore, EventDataStoreStatus, ImportFilter, ImportRecord, ImportStatus, NewImport,
@@ -147,6 +147,18 @@ impl Engine {
         if let Some(busy) = ongoing.iter().find(|i| i.status.is_ongoing()) {
             return Err(EngineError::AccountHasOngoingImport(busy.id.clone()));
         }
+        drop(store);
+        // A stopped run may still be committing its last batch: let it finish first.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while self.is_running(id) {
+            if std::time::Instant::now() > deadline {
+                return Err(EngineError::OperationNotPermitted(format!(
+                    "Import {id} is still stopping; retry it in a moment."
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let store = self.store();
         store.prepare_retry(id)?;
         store.transition_import(
             id,
@@ -181,6 +193,71 @@ impl Engine {
 
     fn running(&self) -> MutexGuard<'_, HashMap<String, Arc<AtomicBool>>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs an import to its end on a background thread, reading the bucket its
+    /// `S3LocationUri` names through `resolver`. A bucket that cannot be resolved, or an
+    /// infrastructure error, ends the import `FAILED` with a failure entry saying why.
+    pub fn spawn_run(
+        self: &Arc<Self>,
+        id: &str,
+        resolver: Arc<dyn SourceResolver>,
+        opts: RunOptions,
+    ) -> std::thread::JoinHandle<()> {
+        let engine = self.clone();
+        let id = id.to_string();
+        std::thread::Builder::new()
+            .name(format!("import-{}", &id[..8.min(id.len())]))
+            .spawn(move || {
+                let Ok(import) = engine.get_import(&id) else {
+                    return;
+                };
+                let location = Location::parse(&import.source_uri);
+                let source = location
+                    .as_ref()
+                    .map_err(|e| EngineError::InvalidImportSource(e.to_string()))
+                    .and_then(|l| resolver.resolve(&l.bucket));
+                let result = source.and_then(|s| engine.run_import(&id, s.as_ref(), &opts));
+                if let Err(e) = result {
+                    let error_type = match e {
+                        EngineError::InvalidImportSource(_) => "InvalidImportSource",
+                        _ => "InternalFailure",
+                    };
+                    let store = engine.store();
+                    let recorded = store
+                        .add_import_failure(&id, &import.source_uri, error_type, &e.to_string())
+                        .and_then(|()| {
+                            store.transition_import(
+                                &id,
+                                &[ImportStatus::Initializing, ImportStatus::InProgress],
+                                ImportStatus::Failed,
+                            )
+                        });
+                    if let Err(e2) = recorded {
+                        eprintln!("import {id}: {e}; and recording it failed: {e2}");
+                    }
+                }
+            })
+            .expect("spawn an import thread")
+    }
+
+    /// Starts a background run of every import left `INITIALIZING` or `IN_PROGRESS` (by a
+    /// stop of the process), as a server does when it starts. Returns their IDs.
+    pub fn resume_interrupted(
+        self: &Arc<Self>,
+        resolver: Arc<dyn SourceResolver>,
+        opts: impl Fn(&ImportRecord) -> RunOptions,
+    ) -> Result<Vec<String>, EngineError> {
+        let ongoing: Vec<ImportRecord> = self
+            .store()
+            .imports(&ImportFilter::default())?
+            .into_iter()
+            .filter(|i| i.status.is_ongoing() && !self.is_running(&i.id))
+            .collect();
+        for import in &ongoing {
+            self.spawn_run(&import.id, resolver.clone(), opts(import));
+        }
+        Ok(ongoing.into_iter().map(|i| i.id).collect())
     }
 
     /// Runs an `INITIALIZING` or `IN_PROGRESS` import to its end on `source`, which must serve
@@ -253,10 +330,16 @@ impl Engine {
             let stats = match found {
                 Ok(stats) => stats,
                 Err(_) if stop.load(Ordering::SeqCst) => return Ok(()),
-                Err(trail_discovery::DiscoveryError::List { source: e, .. })
-                    if e.kind == trail_discovery::SourceErrorKind::NoSuchBucket =>
-                {
-                    return Err(EngineError::InvalidImportSource(e.message));
+                // The bucket cannot be listed: one failure entry for the location, and the
+                // import ends FAILED; a retry lists it again.
+                Err(trail_discovery::DiscoveryError::List { source: e, .. }) => {
+                    self.store().add_import_failure(
+                        id,
+                        &location.to_string(),
+                        e.kind.error_type(),
+                        &e.message,
+                    )?;
+                    return Ok(());
                 }
                 Err(e) => return Err(EngineError::InvalidImportSource(e.to_string())),
             };

@@ -12,6 +12,7 @@
 
 mod engine;
 mod error;
+mod sources;
 mod writer;
 
 pub use engine::{count_only, DiscoveredFn, Engine, ImportSpec, Progress, ProgressFn, RunOptions};
@@ -20,3 +21,5 @@ pub use event_store::{
     EventDataStore, EventDataStoreStatus, EventQuery, FailureRecord, FailureStatus, ImportFilter,
     ImportRecord, ImportStatistics, ImportStatus, NewEventDataStore, StoredEvent,
 };
+pub use sources::{DirResolver, SourceResolver};
+pub use trail_discovery::{Location, ObjectSource};

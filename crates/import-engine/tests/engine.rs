@@ -227,7 +227,7 @@ fn one_ongoing_import_per_account_and_region_and_bad_destinations() {
 }
 
 #[test]
-fn a_missing_bucket_is_an_invalid_source() {
+fn a_bucket_that_cannot_be_listed_fails_the_import_with_one_entry() {
     let env = env();
     let dir = tempfile::tempdir().unwrap();
     let source = LocalDirSource::new(dir.path()).unwrap();
@@ -236,14 +236,42 @@ fn a_missing_bucket_is_an_invalid_source() {
         .engine
         .start_import(&spec(&env.arn, "s3://gone/"))
         .unwrap();
-    let err = env
+    let done = env
         .engine
         .run_import(&import.id, &source, &RunOptions::default())
-        .unwrap_err();
-    assert!(
-        matches!(err, EngineError::InvalidImportSource(_)),
-        "{err:?}"
+        .unwrap();
+    assert_eq!(done.status, ImportStatus::Failed);
+    assert_eq!(done.statistics.failed_entries, 1);
+    let f = env.engine.store().failures(&import.id, 0, 10).unwrap();
+    assert_eq!(
+        (f[0].location.as_str(), f[0].error_type.as_str()),
+        ("s3://gone/", "NoSuchBucket")
     );
+    // A retry lists the bucket again: still missing, the same entry is FAILED again.
+    env.engine.retry_import(&import.id).unwrap();
+    let again = env
+        .engine
+        .run_import(&import.id, &source, &RunOptions::default())
+        .unwrap();
+    assert_eq!(
+        (again.status, again.statistics.failed_entries),
+        (ImportStatus::Failed, 1)
+    );
+    let f = env.engine.store().failures(&import.id, 0, 10).unwrap();
+    assert_eq!((f.len(), f[0].status), (1, FailureStatus::Failed));
+    // Once the bucket is back, the retried entry succeeds and the import completes.
+    std::fs::create_dir(dir.path()).unwrap();
+    env.engine.retry_import(&import.id).unwrap();
+    let ok = env
+        .engine
+        .run_import(&import.id, &source, &RunOptions::default())
+        .unwrap();
+    assert_eq!(
+        (ok.status, ok.statistics.failed_entries),
+        (ImportStatus::Completed, 0)
+    );
+    let f = env.engine.store().failures(&import.id, 0, 10).unwrap();
+    assert_eq!((f.len(), f[0].status), (1, FailureStatus::Succeeded));
 }
 
 #[test]
