@@ -58,7 +58,8 @@ pub struct RunOptions {
     pub stop: Arc<AtomicBool>,
     /// Called from the writer thread after each commit.
     pub on_progress: Option<ProgressFn>,
-    /// Sleep this long per file, so status transitions can be watched.
+    /// Sleep this long per file (and per folder found while `INITIALIZING`), so status
+    /// transitions can be watched.
     pub pace_per_file: Option<Duration>,
     /// Called once discovery is done, with what it found.
     pub on_discovered: Option<DiscoveredFn>,
@@ -320,6 +321,9 @@ impl Engine {
             let found = discover(source, &location.prefix, &range, |p| {
                 if stop.load(Ordering::SeqCst) {
                     return Err("stopped".to_string());
+                }
+                if let Some(p) = opts.pace_per_file {
+                    std::thread::sleep(p);
                 }
                 let files: Vec<(String, u64)> =
                     p.objects.into_iter().map(|o| (o.key, o.size)).collect();

@@ -32,6 +32,35 @@ pub enum Command {
     Synth(SynthArgs),
     /// Print stored events, raw, one per line.
     Events(EventsArgs),
+    /// Serve the CloudTrail import API (AWS JSON 1.1) for the AWS CLI, boto3 and the SDKs.
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:4599")]
+    pub addr: std::net::SocketAddr,
+    /// The SQLite database.
+    #[arg(long, default_value = "trailport.db")]
+    pub db: PathBuf,
+    /// Directory whose sub-directories are the buckets `s3://BUCKET/...` names.
+    #[arg(long, default_value = ".")]
+    pub buckets_dir: PathBuf,
+    /// The account every request acts for.
+    #[arg(long, default_value = "123456789012", value_parser = parse_account)]
+    pub account_id: String,
+    /// Sleep this many milliseconds per file, so clients can watch status transitions.
+    #[arg(long, value_name = "MS")]
+    pub pace_per_file: Option<u64>,
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err("an account ID is 12 digits".into())
+    }
 }
 
 #[derive(Args, Debug)]

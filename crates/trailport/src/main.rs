@@ -3,6 +3,7 @@
 mod cli;
 mod import;
 mod output;
+mod serve;
 mod synth;
 
 use clap::Parser;
@@ -14,6 +15,7 @@ fn main() -> ExitCode {
         cli::Command::Import(a) => import::run(a),
         cli::Command::Synth(a) => synth::run(a),
         cli::Command::Events(a) => output::events(a),
+        cli::Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => code,

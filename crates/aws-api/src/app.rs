@@ -1,0 +1,121 @@
+//! The app: one `POST /`, dispatched on `X-Amz-Target`.
+
+use crate::error::{ApiError, ErrorCode};
+use crate::model::CLOUDTRAIL_MODEL;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use import_engine::{Engine, SourceResolver};
+use regex::Regex;
+use serde_json::{json, Value};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+const CLOUDTRAIL_PREFIXES: [&str; 2] = [
+    "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101",
+    "CloudTrail_20131101",
+];
+
+static SIGV4_SCOPE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/").expect("scope regex"));
+
+/// What the server serves.
+pub struct App {
+    pub engine: Arc<Engine>,
+    pub resolver: Arc<dyn SourceResolver>,
+    /// The account every request acts for.
+    pub account: String,
+    /// Slow each file of an import down by this much, so clients can watch the statuses.
+    pub pace_per_file: Option<Duration>,
+}
+
+/// Who a request acts for.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub account: String,
+    /// From the request's SigV4 credential scope; `us-east-1` when unsigned.
+    pub region: String,
+}
+
+/// The router: `POST /` for every operation.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new().route("/", post(handle)).with_state(app)
+}
+
+async fn handle(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let result = answer(app, &headers, body).await;
+    let (status, body) = match result {
+        Ok(v) => (StatusCode::OK, v),
+        Err(e) => (
+            StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            json!({"__type": e.code.as_str(), "Message": e.message}),
+        ),
+    };
+    let mut resp = (status, body.to_string()).into_response();
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        h.insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+async fn answer(app: Arc<App>, headers: &HeaderMap, body: Bytes) -> Result<Value, ApiError> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (prefix, op) = target.rsplit_once('.').unwrap_or(("", target));
+    if !CLOUDTRAIL_PREFIXES.contains(&prefix) || !CLOUDTRAIL_MODEL.has_operation(op) {
+        return Err(ApiError::new(
+            ErrorCode::UnknownOperation,
+            format!("Unknown operation {target:?}."),
+        ));
+    }
+    let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                ErrorCode::Serialization,
+                format!("The request body is not valid JSON: {e}"),
+            )
+        })?
+    };
+    if !input.is_object() {
+        return Err(ApiError::new(
+            ErrorCode::Serialization,
+            "The request body must be a JSON object.",
+        ));
+    }
+    if op == "ListEventDataStores" {
+        // The one operation that declares its own error for a bad page size.
+        if let Some(n) = input.get("MaxResults").and_then(Value::as_i64) {
+            if !(1..=1000).contains(&n) {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidMaxResults,
+                    format!("MaxResults {n} is not valid: it must be between 1 and 1000."),
+                ));
+            }
+        }
+    }
+    CLOUDTRAIL_MODEL.validate(op, &input)?;
+    let region = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| SIGV4_SCOPE.captures(a))
+        .map_or_else(|| "us-east-1".to_string(), |c| c[1].to_string());
+    let ctx = Ctx {
+        account: app.account.clone(),
+        region,
+    };
+    let op = op.to_string();
+    tokio::task::spawn_blocking(move || crate::cloudtrail::dispatch(&app, &ctx, &op, input))
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::InternalFailure, e.to_string()))?
+}

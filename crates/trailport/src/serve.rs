@@ -1,0 +1,63 @@
+//! `trailport serve`: the emulator server.
+
+use crate::cli::ServeArgs;
+use anyhow::Context;
+use import_engine::{DirResolver, Engine, RunOptions, SourceResolver};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    let engine =
+        Arc::new(Engine::open(&a.db).with_context(|| format!("opening {}", a.db.display()))?);
+    let resolver: Arc<dyn SourceResolver> = Arc::new(DirResolver {
+        root: a.buckets_dir.clone(),
+    });
+    let pace = a.pace_per_file.map(Duration::from_millis);
+    // Imports that were running when the server last stopped go on where they were.
+    let resumed = engine.resume_interrupted(resolver.clone(), |import| RunOptions {
+        retention_days: import
+            .eds_num
+            .and_then(|_| {
+                engine
+                    .store()
+                    .event_data_store(&import.destination)
+                    .ok()
+                    .flatten()
+            })
+            .map(|e| e.retention_days),
+        pace_per_file: pace,
+        ..Default::default()
+    })?;
+    for id in &resumed {
+        eprintln!("resuming import {id}");
+    }
+    let app = Arc::new(aws_api::App {
+        engine,
+        resolver,
+        account: a.account_id,
+        pace_per_file: pace,
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(a.addr)
+            .await
+            .with_context(|| format!("binding {}", a.addr))?;
+        eprintln!(
+            "trailport serving CloudTrail on http://{} (database {}, buckets in {})",
+            listener.local_addr()?,
+            a.db.display(),
+            a.buckets_dir.display()
+        );
+        axum::serve(listener, aws_api::router(app))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
