@@ -633,9 +633,9 @@ async fn import_runs_in_the_background_with_exact_statistics_and_failures() {
     assert_eq!(
         failed
             .iter()
-            .map(|i| i.import_id.clone().unwrap())
+            .map(|i| i.import_id.as_deref().unwrap())
             .collect::<Vec<_>>(),
-        [id.clone()]
+        [id.as_str()]
     );
     let by_dest = c
         .list_imports()
