@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Drives `trailport serve` with the real AWS CLI and boto3 (from PyPI, in a local venv):
+# create a store, import the fixture bucket, poll, list imports and failures, stop and retry,
+# and check the printed JSON. Usage: bash scripts/aws-cli-smoke.sh  (builds the release binary).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+venv=${AWS_SMOKE_VENV:-$root/target/aws-venv}
+if [ ! -x "$venv/bin/aws" ] || ! "$venv/bin/python" -c 'import boto3' 2>/dev/null; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check awscli boto3
+fi
+cargo build --release --quiet
+work=$(mktemp -d)
+server_pid=
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+mkdir "$work/buckets"
+ln -s "$root/fixtures/trail-bucket" "$work/buckets/trail-bucket"
+port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+endpoint="http://127.0.0.1:$port"
+"$root/target/release/trailport" serve --addr "127.0.0.1:$port" --db "$work/t.db" \
+  --buckets-dir "$work/buckets" --pace-per-file 20 2>"$work/server.log" &
+server_pid=$!
+for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+
+export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=secret AWS_DEFAULT_REGION=us-east-1
+aws() { "$venv/bin/aws" --endpoint-url "$endpoint" --output json "$@"; }
+check() { # check JSON PYTHON-EXPRESSION MESSAGE: evaluates the expression with the JSON as `j`
+  "$venv/bin/python" -c 'import json,sys; j=json.loads(sys.argv[1]); assert eval(sys.argv[2]), sys.argv[3] + ": " + sys.argv[1]' "$1" "$2" "$3"
+}
+passed=0
+ok() { passed=$((passed + 1)); echo "ok - $1"; }
+
+out=$(aws cloudtrail create-event-data-store --name smoke-store --retention-period 3653)
+check "$out" 'j["Status"] == "CREATED" and j["RetentionPeriod"] == 3653 and j["EventDataStoreArn"].startswith("arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/")' "create-event-data-store"
+arn=$("$venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["EventDataStoreArn"])' "$out")
+ok "create-event-data-store"
+
+out=$(aws cloudtrail start-import --destinations "$arn" \
+  --import-source "S3={S3LocationUri=s3://trail-bucket/,S3BucketRegion=us-east-1,S3BucketAccessRoleArn=arn:aws:iam::123456789012:role/import}")
+check "$out" 'j["ImportStatus"] == "INITIALIZING" and "ImportStatistics" not in j and j["Destinations"] == ["'"$arn"'"]' "start-import"
+id=$("$venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["ImportId"])' "$out")
+ok "start-import answers INITIALIZING"
+
+if aws cloudtrail start-import --destinations "$arn" --import-source "S3={S3LocationUri=s3://trail-bucket/,S3BucketRegion=us-east-1,S3BucketAccessRoleArn=r}" 2>"$work/err"; then
+  echo "a second import was accepted"; exit 1
+fi
+grep -q AccountHasOngoingImportException "$work/err"
+ok "second start-import fails with AccountHasOngoingImportException"
+
+statuses=""
+for _ in $(seq 600); do
+  out=$(aws cloudtrail get-import --import-id "$id")
+  s=$("$venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["ImportStatus"])' "$out")
+  case " $statuses " in *" $s "*) ;; *) statuses="$statuses $s" ;; esac
+  case "$s" in COMPLETED|FAILED|STOPPED) break ;; esac
+  sleep 0.05
+done
+check "$out" 'j["ImportStatus"] == "FAILED" and j["ImportStatistics"]["FilesCompleted"] == 84 and j["ImportStatistics"]["PrefixesFound"] == 10 and j["ImportStatistics"]["PrefixesCompleted"] == 10 and j["ImportStatistics"]["FailedEntries"] == 6' "get-import"
+check "$out" 'isinstance(j["CreatedTimestamp"], float) and j["CreatedTimestamp"] > 1.7e9' "CLI v1 prints the wire's epoch seconds"
+case "$statuses" in *IN_PROGRESS*FAILED*) ;; *) echo "statuses seen:$statuses"; exit 1 ;; esac
+ok "get-import polls through$statuses with the fixture's statistics"
+
+out=$(aws cloudtrail list-import-failures --import-id "$id")
+check "$out" 'len(j["Failures"]) == 6 and sorted(f["ErrorType"] for f in j["Failures"]) == ["InvalidEventRecord"] + ["InvalidFileFormat"] * 5 and all(f["Status"] == "FAILED" for f in j["Failures"])' "list-import-failures"
+ok "list-import-failures (the CLI pages through with MaxResults)"
+out=$(aws cloudtrail list-import-failures --import-id "$id" --max-items 2)
+check "$out" 'len(j["Failures"]) == 2 and "NextToken" in j' "list-import-failures --max-items 2"
+ok "list-import-failures paginates"
+
+out=$(aws cloudtrail list-imports --destination "$arn" --import-status FAILED)
+check "$out" '[i["ImportId"] for i in j["Imports"]] == ["'"$id"'"] and set(j["Imports"][0]) == {"ImportId","ImportStatus","Destinations","CreatedTimestamp","UpdatedTimestamp"}' "list-imports"
+ok "list-imports with filters"
+
+src="S3={S3LocationUri=s3://trail-bucket/,S3BucketRegion=us-east-1,S3BucketAccessRoleArn=arn:aws:iam::123456789012:role/import}"
+second=$("$venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["ImportId"])' "$(aws cloudtrail start-import --destinations "$arn" --import-source "$src")")
+out=$(aws cloudtrail stop-import --import-id "$second")
+check "$out" 'j["ImportStatus"] == "STOPPED" and "ImportStatistics" in j' "stop-import"
+ok "stop-import of a running import answers STOPPED with statistics"
+out=$(aws cloudtrail start-import --import-id "$second")
+check "$out" 'j["ImportStatus"] == "INITIALIZING" and j["ImportId"] == "'"$second"'"' "retry"
+for _ in $(seq 600); do
+  out=$(aws cloudtrail get-import --import-id "$second")
+  case "$out" in *'"FAILED"'*|*'"COMPLETED"'*) break ;; esac
+  sleep 0.05
+done
+check "$out" 'j["ImportStatus"] == "FAILED" and j["ImportStatistics"]["FilesCompleted"] == 84' "the retried import"
+ok "start-import --import-id resumes a stopped import to the end"
+
+if aws cloudtrail get-import --import-id 00000000-0000-0000-0000-000000000000 2>"$work/err"; then exit 1; fi
+grep -q ImportNotFoundException "$work/err"
+ok "get-import of an unknown import: ImportNotFoundException"
+if aws cloudtrail get-event-data-store --event-data-store "arn:aws:s3:::x" 2>"$work/err"; then exit 1; fi
+grep -q EventDataStoreARNInvalidException "$work/err"
+ok "get-event-data-store of a bad ARN: EventDataStoreARNInvalidException"
+
+# boto3, with its own client-side checks and paginators.
+"$venv/bin/python" - "$endpoint" "$arn" "$id" <<'PY'
+import sys, time, boto3, botocore
+endpoint, arn, first = sys.argv[1:]
+ct = boto3.client("cloudtrail", endpoint_url=endpoint, region_name="us-east-1")
+imports = [i for page in ct.get_paginator("list_imports").paginate(PaginationConfig={"PageSize": 1}) for i in page["Imports"]]
+assert len(imports) == 2 and imports[-1]["ImportId"] == first, imports
+r = ct.start_import(Destinations=[arn], ImportSource={"S3": {"S3LocationUri": "s3://trail-bucket/AWSLogs/974349055189/CloudTrail/", "S3BucketRegion": "us-east-1", "S3BucketAccessRoleArn": "arn:aws:iam::123456789012:role/r"}})
+while (g := ct.get_import(ImportId=r["ImportId"]))["ImportStatus"] in ("INITIALIZING", "IN_PROGRESS"):
+    time.sleep(0.05)
+assert g["ImportStatus"] == "COMPLETED", g
+assert g["ImportStatistics"]["FailedEntries"] == 0
+failures = [f for p in ct.get_paginator("list_import_failures").paginate(ImportId=first, PaginationConfig={"PageSize": 4}) for f in p["Failures"]]
+assert len(failures) == 6, failures
+try:
+    ct.list_imports(ImportStatus="DONE")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "InvalidParameterException", e.response
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert e.response["ResponseMetadata"]["RequestId"]
+else:
+    raise AssertionError("an unknown ImportStatus was accepted")
+print("ok - boto3: paginators, a clean import COMPLETED, InvalidParameterException")
+PY
+passed=$((passed + 1))
+echo "$passed passed, 0 failed"
