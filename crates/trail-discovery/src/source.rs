@@ -45,6 +45,25 @@ pub trait ObjectSource: Send + Sync {
     fn list_calls(&self) -> u64 {
         0
     }
+    /// How many objects to keep in flight ahead of the parsers. 0 (local sources) means the
+    /// parsers read each object themselves; a remote source fetches many at once through
+    /// [`ObjectSource::fetch_many`] so that latency does not idle the cores.
+    fn fetch_concurrency(&self) -> usize {
+        0
+    }
+    /// Reads every key, calling `each(index, result)` as objects arrive, in any order; stops
+    /// early when `each` returns `false`.
+    fn fetch_many(
+        &self,
+        keys: &[String],
+        each: &mut dyn FnMut(usize, Result<Vec<u8>, SourceError>) -> bool,
+    ) {
+        for (i, key) in keys.iter().enumerate() {
+            if !each(i, self.read(key)) {
+                return;
+            }
+        }
+    }
 }
 
 /// A directory served as a bucket root: keys are paths relative to it, with `/` separators.

@@ -3,7 +3,8 @@
 use crate::{parse_file, FailureEntry, IngestOptions, IngestStats, ParsedFile};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use trail_discovery::ObjectSource;
+use std::sync::mpsc::sync_channel;
+use trail_discovery::{ObjectSource, SourceError};
 
 /// One object to ingest. `id` is the caller's, handed back with the result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +38,9 @@ impl Sink for CountingSink {
 }
 
 /// Reads, parses and sinks every task in parallel; stops picking up new files once `stop` is
-/// set. Returns the summed statistics of the files handed to the sink.
+/// set. Returns the summed statistics of the files handed to the sink. Local sources are read
+/// by the parsers themselves; remote ones (see [`ObjectSource::fetch_concurrency`]) are fetched
+/// many at a time on a thread of their own, through a bounded channel, so memory stays bounded.
 pub fn ingest<S: Sink + ?Sized>(
     source: &dyn ObjectSource,
     tasks: &[FileTask],
@@ -45,25 +48,53 @@ pub fn ingest<S: Sink + ?Sized>(
     sink: &S,
     stop: &AtomicBool,
 ) -> Result<IngestStats, S::Error> {
-    tasks
-        .par_iter()
-        .with_max_len(1)
-        .map(|task| {
-            if stop.load(Ordering::Relaxed) {
-                return Ok(IngestStats::default());
-            }
-            let file = read_and_parse(source, &task.key, opts);
-            let stats = stats_of(&file);
-            sink.file(task, file)?;
-            Ok(stats)
-        })
-        .try_reduce(IngestStats::default, |a, b| Ok(a + b))
+    let handle = |task: &FileTask, read: Result<Vec<u8>, SourceError>| {
+        let file = parse_read(source.bucket(), &task.key, read, opts);
+        let stats = stats_of(&file);
+        sink.file(task, file)?;
+        Ok(stats)
+    };
+    let in_flight = source.fetch_concurrency();
+    if in_flight == 0 {
+        return tasks
+            .par_iter()
+            .with_max_len(1)
+            .map(|task| {
+                if stop.load(Ordering::Relaxed) {
+                    return Ok(IngestStats::default());
+                }
+                handle(task, source.read(&task.key))
+            })
+            .try_reduce(IngestStats::default, |a, b| Ok(a + b));
+    }
+    let keys: Vec<String> = tasks.iter().map(|t| t.key.clone()).collect();
+    let (tx, rx) = sync_channel::<(usize, Result<Vec<u8>, SourceError>)>(in_flight);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            source.fetch_many(&keys, &mut |i, read| {
+                !stop.load(Ordering::Relaxed) && tx.send((i, read)).is_ok()
+            })
+        });
+        rx.into_iter()
+            .par_bridge()
+            .map(|(i, read)| handle(&tasks[i], read))
+            .try_reduce(IngestStats::default, |a, b| Ok(a + b))
+    })
 }
 
 /// Reads one object and parses it; a read error becomes the file's failure entry.
 pub fn read_and_parse(source: &dyn ObjectSource, key: &str, opts: &IngestOptions) -> ParsedFile {
-    let location = format!("s3://{}/{}", source.bucket(), key);
-    match source.read(key) {
+    parse_read(source.bucket(), key, source.read(key), opts)
+}
+
+fn parse_read(
+    bucket: &str,
+    key: &str,
+    read: Result<Vec<u8>, SourceError>,
+    opts: &IngestOptions,
+) -> ParsedFile {
+    let location = format!("s3://{bucket}/{key}");
+    match read {
         Ok(bytes) => parse_file(bytes, &location, opts),
         Err(e) => ParsedFile {
             failure: Some(FailureEntry {
