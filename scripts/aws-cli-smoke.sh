@@ -20,7 +20,7 @@ ln -s "$root/fixtures/trail-bucket" "$work/buckets/trail-bucket"
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 endpoint="http://127.0.0.1:$port"
 "$root/target/release/trailport" serve --addr "127.0.0.1:$port" --db "$work/t.db" \
-  --buckets-dir "$work/buckets" --pace-per-file 20 2>"$work/server.log" &
+  --buckets-dir "$work/buckets" --pace-per-file 60 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 
