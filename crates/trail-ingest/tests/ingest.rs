@@ -310,10 +310,17 @@ impl ObjectSource for FetchAhead {
     fn bucket(&self) -> &str {
         self.0.bucket()
     }
-    fn list(&self, p: &str, d: &str) -> Result<trail_discovery::Listing, trail_discovery::SourceError> {
+    fn list(
+        &self,
+        p: &str,
+        d: &str,
+    ) -> Result<trail_discovery::Listing, trail_discovery::SourceError> {
         self.0.list(p, d)
     }
-    fn open(&self, key: &str) -> Result<Box<dyn std::io::Read + Send + '_>, trail_discovery::SourceError> {
+    fn open(
+        &self,
+        key: &str,
+    ) -> Result<Box<dyn std::io::Read + Send + '_>, trail_discovery::SourceError> {
         self.0.open(key)
     }
     fn fetch_concurrency(&self) -> usize {
@@ -331,17 +338,37 @@ fn fetching_ahead_gives_the_same_results() {
         b.put(key.clone(), gz(&file(&recs)));
         tasks.push(FileTask { id: i, key });
     }
-    tasks.push(FileTask { id: 99, key: "k/missing".into() });
+    tasks.push(FileTask {
+        id: 99,
+        key: "k/missing".into(),
+    });
     let sink = Collect(Mutex::new(Vec::new()));
     let ahead = FetchAhead(b);
-    let stats = ingest(&ahead, &tasks, &IngestOptions::default(), &sink, &AtomicBool::new(false)).unwrap();
-    assert_eq!((stats.files, stats.events, stats.failed_entries), (51, 100, 1));
+    let stats = ingest(
+        &ahead,
+        &tasks,
+        &IngestOptions::default(),
+        &sink,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!(
+        (stats.files, stats.events, stats.failed_entries),
+        (51, 100, 1)
+    );
     let mut got = sink.0.into_inner().unwrap();
     got.sort();
     assert_eq!(got.len(), 51);
     assert_eq!(got[50], (99, 0, Some("NoSuchKey".to_string())));
     // A set stop flag ends the fetching early.
     let sink = Collect(Mutex::new(Vec::new()));
-    let stats = ingest(&ahead, &tasks, &IngestOptions::default(), &sink, &AtomicBool::new(true)).unwrap();
+    let stats = ingest(
+        &ahead,
+        &tasks,
+        &IngestOptions::default(),
+        &sink,
+        &AtomicBool::new(true),
+    )
+    .unwrap();
     assert_eq!(stats, IngestStats::default());
 }
