@@ -246,7 +246,8 @@ fn an_object_deleted_between_list_and_get_is_a_failure_entry() {
     assert_eq!(listed.len(), 10);
     s3.delete(&bucket, &listed[4]);
     let sink = std::sync::Mutex::new(Vec::new());
-    struct S<'a>(&'a std::sync::Mutex<Vec<(i64, Option<(String, String)>)>>);
+    type Seen = std::sync::Mutex<Vec<(i64, Option<(String, String)>)>>;
+    struct S<'a>(&'a Seen);
     impl trail_ingest::Sink for S<'_> {
         type Error = ();
         fn file(&self, t: &FileTask, f: trail_ingest::ParsedFile) -> Result<(), ()> {
