@@ -498,7 +498,8 @@ fn start_import(app: &App, ctx: &Ctx, r: StartImportRequest) -> Result<ImportOut
     }
     let location = Location::parse(&s3.s3_location_uri)
         .map_err(|e| ApiError::new(ErrorCode::InvalidImportSource, e.to_string()))?;
-    app.resolver.resolve(&location.bucket)?;
+    app.resolver
+        .resolve(&location.bucket, &s3.s3_bucket_region)?;
     let (start, end) = (r.start_event_time.map(millis), r.end_event_time.map(millis));
     if let (Some(s), Some(e)) = (start, end) {
         if s > e {

@@ -217,7 +217,7 @@ impl Engine {
                 let source = location
                     .as_ref()
                     .map_err(|e| EngineError::InvalidImportSource(e.to_string()))
-                    .and_then(|l| resolver.resolve(&l.bucket));
+                    .and_then(|l| resolver.resolve(&l.bucket, &import.bucket_region));
                 let result = source.and_then(|s| engine.run_import(&id, s.as_ref(), &opts));
                 if let Err(e) = result {
                     let error_type = match e {

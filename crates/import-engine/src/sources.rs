@@ -7,8 +7,9 @@ use trail_discovery::{LocalDirSource, ObjectSource, SourceErrorKind};
 
 /// Finds the source serving a bucket.
 pub trait SourceResolver: Send + Sync {
-    /// The source for `bucket`, or `InvalidImportSource` if there is none.
-    fn resolve(&self, bucket: &str) -> Result<Arc<dyn ObjectSource>, EngineError>;
+    /// The source for `bucket` (in `region`, as `S3BucketRegion` says), or
+    /// `InvalidImportSource` if there is none.
+    fn resolve(&self, bucket: &str, region: &str) -> Result<Arc<dyn ObjectSource>, EngineError>;
 }
 
 /// Buckets as directories: bucket `B` is the directory `ROOT/B`.
@@ -18,7 +19,7 @@ pub struct DirResolver {
 }
 
 impl SourceResolver for DirResolver {
-    fn resolve(&self, bucket: &str) -> Result<Arc<dyn ObjectSource>, EngineError> {
+    fn resolve(&self, bucket: &str, _region: &str) -> Result<Arc<dyn ObjectSource>, EngineError> {
         if bucket.is_empty() || bucket.contains(['/', '\\']) || bucket.starts_with('.') {
             return Err(EngineError::InvalidImportSource(format!(
                 "{bucket:?} is not a bucket name"

@@ -53,6 +53,29 @@ pub struct ServeArgs {
     /// Sleep this many milliseconds per file, so clients can watch status transitions.
     #[arg(long, value_name = "MS")]
     pub pace_per_file: Option<u64>,
+    /// Read buckets not found under --buckets-dir over S3 at this endpoint (MinIO,
+    /// SeaweedFS...); `aws` for AWS itself.
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+    #[command(flatten)]
+    pub s3: S3Args,
+}
+
+/// How to reach buckets over S3, as the AWS CLI's options and environment say.
+#[derive(Args, Debug, Clone)]
+pub struct S3Args {
+    /// The bucket's Region (default: AWS_REGION or the profile's, else us-east-1).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// A named profile from ~/.aws/config.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Checksums only where required, for S3-compatible stores that get them wrong.
+    #[arg(long)]
+    pub relaxed_checksums: bool,
+    /// Objects fetched at once.
+    #[arg(long, default_value_t = 16)]
+    pub s3_concurrency: usize,
 }
 
 fn parse_account(s: &str) -> Result<String, String> {
@@ -66,7 +89,7 @@ fn parse_account(s: &str) -> Result<String, String> {
 #[derive(Args, Debug)]
 pub struct ImportArgs {
     /// A directory served as the bucket root, optionally followed by a prefix inside it
-    /// (`DIR` or `DIR/AWSLogs/123456789012/CloudTrail/`).
+    /// (`DIR` or `DIR/AWSLogs/123456789012/CloudTrail/`), or `s3://BUCKET[/PREFIX]`.
     pub source: String,
     /// Only files delivered at or after this time (RFC 3339).
     #[arg(long, value_parser = parse_time)]
@@ -92,6 +115,12 @@ pub struct ImportArgs {
     /// Count what an import would find and import, without writing anything.
     #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,
+    /// The S3 endpoint for an `s3://` source (default: AWS_ENDPOINT_URL_S3,
+    /// AWS_ENDPOINT_URL, or AWS itself). A custom endpoint uses path-style addressing.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
 #[derive(Args, Debug)]

@@ -8,13 +8,14 @@ use import_engine::{
     RunOptions,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use s3_source::S3Options;
 use std::io::IsTerminal;
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-use trail_discovery::{LocalDirSource, ObjectSource, TimeRange};
+use trail_discovery::{LocalDirSource, Location, ObjectSource, TimeRange};
 use trail_ingest::IngestOptions;
 
 /// The account and Region offline imports are recorded under.
@@ -24,11 +25,20 @@ pub const REGION: &str = "us-east-1";
 pub const DEFAULT_STORE: &str = "trailport";
 
 pub fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
-    if a.source.starts_with("s3://") {
-        bail!("reading buckets over S3 is not available yet; give a directory");
-    }
-    let (root, prefix) = split_source(Path::new(&a.source));
-    let source = LocalDirSource::new(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (source, prefix, bucket_region): (Box<dyn ObjectSource>, String, String) =
+        if a.source.starts_with("s3://") {
+            let location = Location::parse(&a.source).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let opts = a.s3.options(a.endpoint_url.clone());
+            let source = crate::sources::connect_s3(&location.bucket, &opts)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let region = opts.region.clone().unwrap_or_else(|| REGION.to_string());
+            (Box::new(source), location.prefix, region)
+        } else {
+            let (root, prefix) = split_source(Path::new(&a.source));
+            let source = LocalDirSource::new(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
+            (Box::new(source), prefix, REGION.to_string())
+        };
+    let source = source.as_ref();
     let range = TimeRange::new(a.start, a.end);
     if let (Some(s), Some(e)) = (a.start, a.end) {
         if s > e {
@@ -42,7 +52,7 @@ pub fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
             .context("installing the Ctrl-C handler")?;
     }
     if a.dry_run {
-        return dry_run(&source, &prefix, &range, a.retention_days, &stop, a.json);
+        return dry_run(source, &prefix, &range, a.retention_days, &stop, a.json);
     }
 
     let engine = Engine::open(&a.db).with_context(|| format!("opening {}", a.db.display()))?;
@@ -70,7 +80,7 @@ pub fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
             .start_import(&ImportSpec {
                 destination: eds.arn.clone(),
                 source_uri: format!("s3://{}/{}", source.bucket(), prefix),
-                bucket_region: REGION.into(),
+                bucket_region,
                 role_arn: format!("arn:aws:iam::{ACCOUNT}:role/trailport-local"),
                 start: a.start,
                 end: a.end,
@@ -110,7 +120,7 @@ pub fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
         })),
         pace_per_file: a.pace_per_file.map(std::time::Duration::from_millis),
     };
-    let result = engine.run_import(&import.id, &source, &opts);
+    let result = engine.run_import(&import.id, source, &opts);
     bar.finish_and_clear();
     let record = result?;
     let failures = engine.store().failures(&record.id, 0, 10_000)?;
@@ -145,7 +155,7 @@ fn progress_bar() -> ProgressBar {
 }
 
 fn dry_run(
-    source: &LocalDirSource,
+    source: &dyn ObjectSource,
     prefix: &str,
     range: &TimeRange,
     retention_days: Option<i64>,
@@ -211,4 +221,18 @@ pub fn split_source(path: &Path) -> (PathBuf, String) {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
     (root, format!("{}/", prefix.join("/")))
+}
+
+impl crate::cli::S3Args {
+    /// The S3 options these arguments and `endpoint` give.
+    pub fn options(&self, endpoint: Option<String>) -> S3Options {
+        S3Options {
+            endpoint_url: endpoint,
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            relaxed_checksums: self.relaxed_checksums,
+            concurrency: self.s3_concurrency,
+            ..Default::default()
+        }
+    }
 }

@@ -4,6 +4,7 @@ mod cli;
 mod import;
 mod output;
 mod serve;
+mod sources;
 mod synth;
 
 use clap::Parser;

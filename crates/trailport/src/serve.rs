@@ -10,8 +10,16 @@ use std::time::Duration;
 pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let engine =
         Arc::new(Engine::open(&a.db).with_context(|| format!("opening {}", a.db.display()))?);
-    let resolver: Arc<dyn SourceResolver> = Arc::new(DirResolver {
-        root: a.buckets_dir.clone(),
+    let s3 = a.s3_endpoint.as_ref().map(|e| {
+        // `aws` means AWS itself: the standard endpoint resolution.
+        let endpoint = (e != "aws").then(|| e.clone());
+        a.s3.options(endpoint)
+    });
+    let resolver: Arc<dyn SourceResolver> = Arc::new(crate::sources::ServerResolver {
+        dirs: DirResolver {
+            root: a.buckets_dir.clone(),
+        },
+        s3,
     });
     let pace = a.pace_per_file.map(Duration::from_millis);
     // Imports that were running when the server last stopped go on where they were.

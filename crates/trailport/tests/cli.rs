@@ -523,3 +523,186 @@ fn server_restart_mid_import_resumes_exactly_once() {
     // The fixture's duplicate delivery holds the same records under two keys: distinct by key.
     assert_eq!(stored, distinct);
 }
+
+/// `trailport import s3://...` behaves exactly like the directory form of the same bucket.
+#[test]
+fn s3_import_equals_the_directory_import() {
+    let s3 = s3_test_server::TestS3::start();
+    let bucket = s3.create_bucket("trail-bucket");
+    s3.upload_dir(&bucket, &fixture());
+    let dir = tempfile::tempdir().unwrap();
+    let s3_import = |args: &[&str]| {
+        bin()
+            .args(["import"])
+            .args(args)
+            .args(["--endpoint-url", &s3.endpoint, "--region", &s3.region])
+            .env("AWS_ACCESS_KEY_ID", &s3.access_key)
+            .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
+            .env_remove("AWS_PROFILE")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .output()
+            .unwrap()
+    };
+    let db = dir.path().join("s3.db");
+    let out = s3_import(&[
+        &format!("s3://{bucket}/"),
+        "--db",
+        db.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let over_s3 = json(&out);
+    let ddb = dir.path().join("dir.db");
+    let local = json(&run(&[
+        "import",
+        fixture().to_str().unwrap(),
+        "--db",
+        ddb.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(over_s3["ImportStatistics"], local["ImportStatistics"]);
+    assert_eq!(
+        over_s3["ImportSource"]["S3"]["S3LocationUri"],
+        format!("s3://{bucket}/")
+    );
+    assert_eq!(rusqlite_count(&db), rusqlite_count(&ddb));
+
+    // An explicit prefix, as with a directory.
+    let pdb = dir.path().join("prefix.db");
+    let out = s3_import(&[
+        &format!("s3://{bucket}/AWSLogs/974349055189/CloudTrail/"),
+        "--db",
+        pdb.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["ImportStatus"], "COMPLETED");
+
+    // A missing bucket, and wrong credentials: a clear error and exit code 2.
+    let out = s3_import(&["s3://no-such-bucket-here/", "--db", db.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("The bucket no-such-bucket-here does not exist"),
+        "{err}"
+    );
+    let out = bin()
+        .args([
+            "import",
+            &format!("s3://{bucket}/"),
+            "--db",
+            db.to_str().unwrap(),
+            "--endpoint-url",
+            &s3.endpoint,
+        ])
+        .env("AWS_ACCESS_KEY_ID", &s3.access_key)
+        .env("AWS_SECRET_ACCESS_KEY", "wrong-secret")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Access to the bucket") && err.contains("was denied"),
+        "{err}"
+    );
+}
+
+/// `trailport serve --s3-endpoint` reads `S3LocationUri` buckets over S3.
+#[test]
+fn the_server_reads_buckets_over_s3() {
+    let s3 = s3_test_server::TestS3::start();
+    let bucket = s3.create_bucket("trail-bucket");
+    s3.upload_dir(&bucket, &fixture());
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("no-buckets-here");
+    std::fs::create_dir(&empty).unwrap();
+    let db = dir.path().join("server.db");
+    let port = free_port();
+    let mut cmd = bin();
+    cmd.args([
+        "serve",
+        "--db",
+        db.to_str().unwrap(),
+        "--buckets-dir",
+        empty.to_str().unwrap(),
+    ])
+    .args([
+        "--addr",
+        &format!("127.0.0.1:{port}"),
+        "--s3-endpoint",
+        &s3.endpoint,
+    ])
+    .env("AWS_ACCESS_KEY_ID", &s3.access_key)
+    .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
+    .env("AWS_CONFIG_FILE", "/nonexistent")
+    .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    .stderr(Stdio::null());
+    let mut server = cmd.spawn().unwrap();
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let arn = call(
+        port,
+        "CreateEventDataStore",
+        r#"{"Name":"over-s3","RetentionPeriod":3653}"#,
+    )["EventDataStoreArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let start = |uri: &str| {
+        call(
+            port,
+            "StartImport",
+            &format!(
+                r#"{{"Destinations":["{arn}"],"ImportSource":{{"S3":{{"S3LocationUri":"{uri}","S3BucketRegion":"{}","S3BucketAccessRoleArn":"arn:aws:iam::123456789012:role/r"}}}}}}"#,
+                s3.region
+            ),
+        )
+    };
+    let missing = start("s3://no-such-bucket-here/");
+    assert_eq!(
+        missing["__type"], "InvalidImportSourceException",
+        "{missing}"
+    );
+    let id = start(&format!("s3://{bucket}/"))["ImportId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let get = format!(r#"{{"ImportId":"{id}"}}"#);
+    let done = loop {
+        let v = call(port, "GetImport", &get);
+        if v["ImportStatus"] == "FAILED" || v["ImportStatus"] == "COMPLETED" {
+            break v;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "{v}");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let dry = json(&run(&[
+        "import",
+        fixture().to_str().unwrap(),
+        "--dry-run",
+        "--json",
+        "--retention-days",
+        "3653",
+    ]));
+    for k in [
+        "PrefixesFound",
+        "FilesCompleted",
+        "EventsCompleted",
+        "FailedEntries",
+    ] {
+        assert_eq!(done["ImportStatistics"][k], dry[k], "{k}");
+    }
+}
