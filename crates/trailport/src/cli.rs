@@ -139,6 +139,10 @@ pub struct SynthArgs {
     pub regions: u32,
     #[arg(long, default_value_t = 7)]
     pub days: u32,
+    /// Only valid log files: no bad objects, digests or other services' logs (for tools that
+    /// stop at the first bad file, in benchmarks).
+    #[arg(long)]
+    pub clean: bool,
 }
 
 #[derive(Args, Debug)]

@@ -11,6 +11,7 @@ pub fn run(a: SynthArgs) -> anyhow::Result<ExitCode> {
         accounts: a.accounts,
         regions: a.regions,
         days: a.days,
+        awkward: !a.clean,
         ..Default::default()
     };
     let t = Instant::now();

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# trailport side by side with DuckDB, jq and Python on the same synthetic bucket, run
+# alternately, medians printed with the ratio to `trailport import`. Installs its anchors
+# itself: jq from apt, DuckDB and a Python venv from PyPI.
+# Usage: bash benches/compare.sh [SIZE] [RUNS]   (default 1GiB, 3 runs)
+# Writes target/compare/table.md and target/compare/chart.svg (copy them into docs/benchmarks.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+size=${1:-1GiB}
+runs=${2:-3}
+work=$root/target/compare
+mkdir -p "$work"
+command -v jq > /dev/null || { apt-get update -qq && apt-get install -y -qq jq > /dev/null; }
+venv=$root/target/compare-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -c 'import duckdb' 2>/dev/null || "$venv/bin/pip" install -q --disable-pip-version-check duckdb
+cargo build --release --quiet
+bin=$root/target/release/trailport
+bucket=$work/bucket-$size
+if [ ! -f "$bucket.json" ]; then
+  rm -rf "$bucket"
+  "$bin" synth --out "$bucket" --size "$size" --seed 11 --clean > "$bucket.json"
+fi
+bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["UncompressedBytes"])' "$bucket.json")
+events=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Expected"]["EventsCompleted"])' "$bucket.json")
+cores=$(nproc)
+
+# Each tool prints the number of events it counted; a tool that counts wrong fails the run.
+tool_jq() { find "$bucket" -name '*.json.gz' -path '*/CloudTrail/*' -print0 | xargs -0 -P "$cores" -n 16 sh -c 'for f; do zcat "$f" | jq ".Records|length"; done' _ | awk '{s+=$1} END {print s}'; }
+tool_python() { "$venv/bin/python" "$root/benches/anchors/count.py" "$bucket" "$cores"; }
+tool_duckdb() {
+  "$venv/bin/python" - "$bucket" "$cores" <<'PY'
+import duckdb, sys
+con = duckdb.connect()
+con.execute(f"SET threads = {sys.argv[2]}")
+glob = sys.argv[1] + "/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz"
+print(con.execute(f"SELECT count(*) FROM (SELECT unnest(json_extract(json, '$.Records[*]')) FROM read_json_objects('{glob}', format='auto'))").fetchone()[0])
+PY
+}
+tool_trailport_dry() { "$bin" import "$bucket" --dry-run --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["EventsCompleted"])'; }
+tool_trailport() { rm -f "$work"/t.db*; "$bin" import "$bucket" --db "$work/t.db" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ImportStatistics"]["EventsCompleted"])'; }
+
+tools=(jq python duckdb trailport_dry trailport)
+declare -A label=([jq]="zcat | jq, $cores processes" [python]="Python gzip + json, $cores processes" [duckdb]="DuckDB read_json_objects + unnest, $cores threads" [trailport_dry]="trailport import --dry-run" [trailport]="trailport import (SQLite)")
+declare -A times
+for run in $(seq "$runs"); do
+  for t in "${tools[@]}"; do
+    sync
+    t0=$(date +%s.%N)
+    got=$("tool_$t")
+    t1=$(date +%s.%N)
+    [ "$got" = "$events" ] || { echo "$t counted $got events, expected $events"; exit 1; }
+    times[$t]="${times[$t]:-} $(python3 -c "print($t1 - $t0)")"
+  done
+done
+median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ref=$(median "${times[trailport]}")
+: > "$work/table.tsv"
+{
+  echo "Bucket: \`trailport synth --size $size --seed 11 --clean\`: $bytes bytes uncompressed, $events events. $runs runs each, alternating; medians; $cores cores."
+  echo
+  echo "| tool | seconds | MB/s uncompressed | events/s | time vs trailport import |"
+  echo "|---|---:|---:|---:|---:|"
+  for t in "${tools[@]}"; do
+    m=$(median "${times[$t]}")
+    python3 - "$m" "$bytes" "$events" "$ref" "${label[$t]}" "$work/table.tsv" <<'PY'
+import sys
+m, b, e, ref = (float(x) for x in sys.argv[1:5])
+name, tsv = sys.argv[5], sys.argv[6]
+print(f"| {name} | {m:.2f} | {b / m / 1e6:.0f} | {e / m / 1e3:.0f}k | {m / ref:.2f}× |")
+open(tsv, "a").write(f"{name}\t{b / m / 1e6:.1f}\t{e / m:.0f}\n")
+PY
+  done
+} | tee "$work/table.md"
+rm -f "$work"/t.db*
+python3 "$root/benches/anchors/chart.py" "$work/table.tsv" "$work/chart.svg" "Counting or importing $size of CloudTrail logs, $cores cores"
+echo "chart: $work/chart.svg"
