@@ -42,6 +42,12 @@ pub struct Progress {
     pub failed_entries: u64,
     pub bytes_read: u64,
     pub bytes_inflated: u64,
+    /// Stage times in nanoseconds: read, inflate and parse summed over the parser threads,
+    /// store on the writer thread.
+    pub read_ns: u64,
+    pub inflate_ns: u64,
+    pub parse_ns: u64,
+    pub store_ns: u64,
 }
 
 /// Called from the writer thread after each commit.

@@ -60,8 +60,13 @@ pub(crate) fn run(
         let due =
             events >= limits.events || bytes >= limits.bytes || oldest.elapsed() >= limits.latency;
         if !batch.is_empty() && (due || closed) {
+            let started = Instant::now();
             commit(&mut store, import_id, eds_num, &batch)?;
+            totals.store_ns += started.elapsed().as_nanos() as u64;
             for (_, f) in &batch {
+                totals.read_ns += f.timings.read_ns;
+                totals.inflate_ns += f.timings.inflate_ns;
+                totals.parse_ns += f.timings.parse_ns;
                 totals.files_done += 1;
                 totals.events += f.events.len() as u64;
                 totals.failed_entries += u64::from(f.failure.is_some());

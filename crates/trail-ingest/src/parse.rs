@@ -72,6 +72,18 @@ pub struct ParsedFile {
     pub expired_records: u64,
     /// At most one per file.
     pub failure: Option<FailureEntry>,
+    /// Time spent on each stage of this file.
+    pub timings: StageTimes,
+}
+
+/// Time spent per stage, in nanoseconds summed over threads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StageTimes {
+    /// Getting the object's bytes (local read or S3 fetch).
+    pub read_ns: u64,
+    pub inflate_ns: u64,
+    /// Splitting, validating and indexing the records.
+    pub parse_ns: u64,
 }
 
 impl ParsedFile {
@@ -211,10 +223,14 @@ pub fn parse_file(original: Vec<u8>, location: &str, opts: &IngestOptions) -> Pa
             format!("The log file is {what}; CloudTrail imports only gzip-compressed log files."),
         );
     }
+    let started = std::time::Instant::now();
     let (bytes, err) = inflate(&out.original, opts.max_inflated_bytes);
+    let mut out = out;
+    out.timings.inflate_ns = started.elapsed().as_nanos() as u64;
     if let Some(err) = err {
         return out.fail(location, INVALID_FILE_FORMAT, err);
     }
+    let started = std::time::Instant::now();
     // Validated once here, so the parser need not check every string again.
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -226,9 +242,9 @@ pub fn parse_file(original: Vec<u8>, location: &str, opts: &IngestOptions) -> Pa
             return out.fail(location, INVALID_FILE_FORMAT, msg);
         }
     };
-    let mut out = out;
     let result = index_records(&text, location, opts, &mut out);
     out.text = text;
+    out.timings.parse_ns = started.elapsed().as_nanos() as u64;
     match result {
         Ok(()) => out,
         Err(msg) => {

@@ -4,6 +4,7 @@ use crate::{parse_file, FailureEntry, IngestOptions, IngestStats, ParsedFile};
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
+use std::time::Instant;
 use trail_discovery::{ObjectSource, SourceError};
 
 /// One object to ingest. `id` is the caller's, handed back with the result.
@@ -48,8 +49,9 @@ pub fn ingest<S: Sink + ?Sized>(
     sink: &S,
     stop: &AtomicBool,
 ) -> Result<IngestStats, S::Error> {
-    let handle = |task: &FileTask, read: Result<Vec<u8>, SourceError>| {
-        let file = parse_read(source.bucket(), &task.key, read, opts);
+    let handle = |task: &FileTask, read: Result<Vec<u8>, SourceError>, read_ns: u64| {
+        let mut file = parse_read(source.bucket(), &task.key, read, opts);
+        file.timings.read_ns = read_ns;
         let stats = stats_of(&file);
         sink.file(task, file)?;
         Ok(stats)
@@ -63,21 +65,28 @@ pub fn ingest<S: Sink + ?Sized>(
                 if stop.load(Ordering::Relaxed) {
                     return Ok(IngestStats::default());
                 }
-                handle(task, source.read(&task.key))
+                let started = Instant::now();
+                let read = source.read(&task.key);
+                handle(task, read, started.elapsed().as_nanos() as u64)
             })
             .try_reduce(IngestStats::default, |a, b| Ok(a + b));
     }
     let keys: Vec<String> = tasks.iter().map(|t| t.key.clone()).collect();
-    let (tx, rx) = sync_channel::<(usize, Result<Vec<u8>, SourceError>)>(in_flight);
+    let (tx, rx) = sync_channel::<(usize, Result<Vec<u8>, SourceError>, u64)>(in_flight);
     std::thread::scope(|scope| {
         scope.spawn(move || {
+            // The fetch thread's wait between objects is the read time it accounts.
+            let mut last = Instant::now();
             source.fetch_many(&keys, &mut |i, read| {
-                !stop.load(Ordering::Relaxed) && tx.send((i, read)).is_ok()
+                let waited = last.elapsed().as_nanos() as u64;
+                let ok = !stop.load(Ordering::Relaxed) && tx.send((i, read, waited)).is_ok();
+                last = Instant::now();
+                ok
             })
         });
         rx.into_iter()
             .par_bridge()
-            .map(|(i, read)| handle(&tasks[i], read))
+            .map(|(i, read, ns)| handle(&tasks[i], read, ns))
             .try_reduce(IngestStats::default, |a, b| Ok(a + b))
     })
 }
@@ -119,5 +128,8 @@ pub fn stats_of(file: &ParsedFile) -> IngestStats {
         failed_entries: failed,
         bytes_read: file.original.len() as u64,
         bytes_inflated: file.text.len() as u64,
+        read_ns: file.timings.read_ns,
+        inflate_ns: file.timings.inflate_ns,
+        parse_ns: file.timings.parse_ns,
     }
 }

@@ -19,6 +19,10 @@ pub struct IngestStats {
     pub failed_entries: u64,
     pub bytes_read: u64,
     pub bytes_inflated: u64,
+    /// Stage times, summed over threads (see [`crate::StageTimes`]).
+    pub read_ns: u64,
+    pub inflate_ns: u64,
+    pub parse_ns: u64,
 }
 
 impl Add for IngestStats {
@@ -33,6 +37,9 @@ impl Add for IngestStats {
             failed_entries: self.failed_entries + o.failed_entries,
             bytes_read: self.bytes_read + o.bytes_read,
             bytes_inflated: self.bytes_inflated + o.bytes_inflated,
+            read_ns: self.read_ns + o.read_ns,
+            inflate_ns: self.inflate_ns + o.inflate_ns,
+            parse_ns: self.parse_ns + o.parse_ns,
         }
     }
 }

@@ -34,6 +34,28 @@ pub enum Command {
     Events(EventsArgs),
     /// Serve the CloudTrail import API (AWS JSON 1.1) for the AWS CLI, boto3 and the SDKs.
     Serve(ServeArgs),
+    /// Measure an import end to end, per stage, on a bucket or a synthetic one.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// A bucket (directory or s3://); default: a synthetic one of --size.
+    pub source: Option<String>,
+    /// Size of the synthetic bucket.
+    #[arg(long, value_parser = parse_size, default_value = "1GiB")]
+    pub size: u64,
+    /// The database to import into (default: a temporary file, deleted afterwards).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The S3 endpoint for an `s3://` source.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
 #[derive(Args, Debug)]

@@ -1,5 +1,6 @@
 //! `trailport`: the command line. The only place that wires discovery, ingest, store and engine.
 
+mod bench;
 mod cli;
 mod import;
 mod output;
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
         cli::Command::Synth(a) => synth::run(a),
         cli::Command::Events(a) => output::events(a),
         cli::Command::Serve(a) => serve::run(a),
+        cli::Command::Bench(a) => bench::run(a),
     };
     match result {
         Ok(code) => code,

@@ -706,3 +706,26 @@ fn the_server_reads_buckets_over_s3() {
         assert_eq!(done["ImportStatistics"][k], dry[k], "{k}");
     }
 }
+
+#[test]
+fn bench_reports_every_stage() {
+    let out = run(&["bench", fixture().to_str().unwrap(), "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/trail-bucket.expected.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(v["Events"], expected["ImportStatistics"]["EventsCompleted"]);
+    assert_eq!(v["Files"], expected["ImportStatistics"]["FilesCompleted"]);
+    for stage in ["Wall", "List", "Read", "Inflate", "Parse", "Store"] {
+        assert!(v["Seconds"][stage].as_f64().unwrap() > 0.0, "{stage}: {v}");
+    }
+    assert!(v["PeakRssMB"].as_f64().unwrap() > 1.0);
+    assert!(v["MBPerSecond"].as_f64().unwrap() > 0.0);
+}

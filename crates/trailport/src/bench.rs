@@ -1,0 +1,166 @@
+//! `trailport bench`: an import measured end to end and per stage.
+
+use crate::cli::BenchArgs;
+use crate::import::{ACCOUNT, REGION};
+use import_engine::{Engine, ImportSpec, NewEventDataStore, Progress, RunOptions};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use trail_discovery::{LocalDirSource, Location, ObjectSource};
+
+pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
+    let scratch = tempfile::tempdir()?;
+    let (source, prefix, what): (Box<dyn ObjectSource>, String, String) = match &a.source {
+        Some(s) if s.starts_with("s3://") => {
+            let location = Location::parse(s).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let opts = a.s3.options(a.endpoint_url.clone());
+            let source = crate::sources::connect_s3(&location.bucket, &opts)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            (Box::new(source), location.prefix, s.clone())
+        }
+        Some(dir) => {
+            let (root, prefix) = crate::import::split_source(Path::new(dir));
+            let source = LocalDirSource::new(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
+            (Box::new(source), prefix, dir.clone())
+        }
+        None => {
+            let dir = scratch.path().join("bucket");
+            eprintln!("generating a synthetic bucket of {} bytes...", a.size);
+            let spec = trail_synth::Spec {
+                size: a.size,
+                awkward: false,
+                ..Default::default()
+            };
+            trail_synth::generate(&dir, &spec)?;
+            let source = LocalDirSource::new(&dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+            (
+                Box::new(source),
+                String::new(),
+                format!("synthetic bucket of {} bytes", a.size),
+            )
+        }
+    };
+    let db =
+        a.db.clone()
+            .unwrap_or_else(|| scratch.path().join("bench.db"));
+    let engine = Engine::open(&db)?;
+    let eds = engine
+        .store()
+        .create_event_data_store(&NewEventDataStore::with_defaults(
+            &format!("bench-{}", uuid_suffix()),
+            REGION,
+            ACCOUNT,
+        ))?;
+    let import = engine.start_import(&ImportSpec {
+        destination: eds.arn,
+        source_uri: format!("s3://{}/{}", source.bucket(), prefix),
+        account: ACCOUNT.into(),
+        region: REGION.into(),
+        ..Default::default()
+    })?;
+    let last = Arc::new(Mutex::new(Progress::default()));
+    let listed = Arc::new(Mutex::new(Duration::ZERO));
+    let started = Instant::now();
+    let opts = RunOptions {
+        on_progress: Some(Arc::new({
+            let last = last.clone();
+            move |p: &Progress| *last.lock().unwrap_or_else(|e| e.into_inner()) = *p
+        })),
+        on_discovered: Some(Arc::new({
+            let listed = listed.clone();
+            move |_, _, _| *listed.lock().unwrap_or_else(|e| e.into_inner()) = started.elapsed()
+        })),
+        ..Default::default()
+    };
+    let done = engine.run_import(&import.id, source.as_ref(), &opts)?;
+    let wall = started.elapsed().as_secs_f64();
+    let p = *last.lock().unwrap_or_else(|e| e.into_inner());
+    let list = listed
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_secs_f64();
+    let rss_mb = peak_rss_kb() as f64 / 1024.0;
+    let secs = |ns: u64| ns as f64 / 1e9;
+    let db_bytes = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+    let out = serde_json::json!({
+        "Source": what,
+        "ImportStatus": done.status.as_str(),
+        "Files": p.files_done,
+        "Events": p.events,
+        "BytesCompressed": p.bytes_read,
+        "BytesUncompressed": p.bytes_inflated,
+        "Seconds": {
+            "Wall": wall, "List": list,
+            "Read": secs(p.read_ns), "Inflate": secs(p.inflate_ns), "Parse": secs(p.parse_ns),
+            "Store": secs(p.store_ns),
+        },
+        "EventsPerSecond": p.events as f64 / wall,
+        "MBPerSecond": p.bytes_inflated as f64 / 1e6 / wall,
+        "PeakRssMB": rss_mb,
+        "DatabaseBytes": db_bytes,
+        "Cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+    });
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("source      {what}");
+        println!(
+            "imported    {} files, {} events, {:.1} MB gzipped, {:.1} MB uncompressed ({})",
+            p.files_done,
+            p.events,
+            p.bytes_read as f64 / 1e6,
+            p.bytes_inflated as f64 / 1e6,
+            done.status.as_str()
+        );
+        println!("stage       seconds");
+        println!("  list      {list:8.3}  wall, until discovery ended");
+        println!(
+            "  read      {:8.3}  summed over parser threads",
+            secs(p.read_ns)
+        );
+        println!(
+            "  inflate   {:8.3}  summed over parser threads",
+            secs(p.inflate_ns)
+        );
+        println!(
+            "  parse     {:8.3}  summed over parser threads",
+            secs(p.parse_ns)
+        );
+        println!("  store     {:8.3}  the writer thread", secs(p.store_ns));
+        println!("  total     {wall:8.3}  wall");
+        println!(
+            "throughput  {:.0} events/s, {:.0} MB/s uncompressed",
+            p.events as f64 / wall,
+            p.bytes_inflated as f64 / 1e6 / wall
+        );
+        println!(
+            "peak RSS    {rss_mb:.0} MB; database {:.1} MB ({:.2}x the gzipped input)",
+            db_bytes as f64 / 1e6,
+            db_bytes as f64 / p.bytes_read.max(1) as f64
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn uuid_suffix() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    )
+}
+
+/// Peak resident set size of this process, from /proc (0 where there is none).
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
