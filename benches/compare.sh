@@ -42,7 +42,7 @@ tool_trailport_dry() { "$bin" import "$bucket" --dry-run --json | python3 -c 'im
 tool_trailport() { rm -f "$work"/t.db*; "$bin" import "$bucket" --db "$work/t.db" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ImportStatistics"]["EventsCompleted"])'; }
 
 tools=(jq python duckdb trailport_dry trailport)
-declare -A label=([jq]="zcat | jq, $cores processes" [python]="Python gzip + json, $cores processes" [duckdb]="DuckDB read_json_objects + unnest, $cores threads" [trailport_dry]="trailport import --dry-run" [trailport]="trailport import (SQLite)")
+declare -A label=([jq]="zcat + jq, $cores processes" [python]="Python gzip + json, $cores processes" [duckdb]="DuckDB read_json_objects + unnest, $cores threads" [trailport_dry]="trailport import --dry-run" [trailport]="trailport import (SQLite)")
 declare -A times
 for run in $(seq "$runs"); do
   for t in "${tools[@]}"; do
