@@ -6,7 +6,7 @@ from xml.sax.saxutils import escape
 
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1]) if line.strip()]
 rows = [(name, float(mbs)) for name, mbs, *_ in rows]
-width, bar_h, gap, left = 760, 26, 10, 300
+width, bar_h, gap, left = 860, 26, 10, 370
 top = 50
 height = top + len(rows) * (bar_h + gap) + 30
 peak = max(v for _, v in rows) or 1
