@@ -3,7 +3,7 @@
 //! `cargo bench -p benches` (the corpus is generated into `target/bench-corpus` on first run).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use event_store::{EventRow, FileWrite, NewEventDataStore, NewImport, Store};
+use event_store::{FileWrite, NewEventDataStore, NewImport, Store};
 use std::hint::black_box;
 use std::io::Read;
 use trail_discovery::{discover, MemorySource, TimeRange};
@@ -74,20 +74,7 @@ fn inflate_and_parse(c: &mut Criterion) {
             },
             |(_dir, mut store, eds, import)| {
                 for (no, (key, f)) in parsed.iter().enumerate() {
-                    let rows: Vec<EventRow> = f
-                        .events
-                        .iter()
-                        .map(|e| EventRow {
-                            offset: e.offset,
-                            len: e.len,
-                            time_ms: e.time_ms,
-                            event_id: f.field(&e.event_id),
-                            source: e.event_source,
-                            name: e.event_name,
-                            region: e.aws_region,
-                            account: e.recipient_account_id,
-                        })
-                        .collect();
+                    let rows = import_engine::event_rows(f);
                     let strings: Vec<&str> = f.strings.iter().map(String::as_str).collect();
                     let write = FileWrite {
                         file_no: no as i64,

@@ -23,3 +23,4 @@ pub use event_store::{
 };
 pub use sources::{DirResolver, SourceResolver};
 pub use trail_discovery::{Location, ObjectSource};
+pub use writer::event_rows;

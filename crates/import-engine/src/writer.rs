@@ -83,30 +83,30 @@ pub(crate) fn run(
     }
 }
 
+/// The store's rows for a parsed file's events.
+pub fn event_rows(f: &ParsedFile) -> Vec<EventRow<'_>> {
+    f.events
+        .iter()
+        .map(|e| EventRow {
+            offset: e.offset,
+            len: e.len,
+            time_ms: e.time_ms,
+            event_id: f.field(&e.event_id),
+            source: e.event_source,
+            name: e.event_name,
+            region: e.aws_region,
+            account: e.recipient_account_id,
+        })
+        .collect()
+}
+
 fn commit(
     store: &mut Store,
     import_id: &str,
     eds_num: i64,
     batch: &[(FileTask, ParsedFile)],
 ) -> Result<(), event_store::StoreError> {
-    let rows: Vec<Vec<EventRow>> = batch
-        .iter()
-        .map(|(_, f)| {
-            f.events
-                .iter()
-                .map(|e| EventRow {
-                    offset: e.offset,
-                    len: e.len,
-                    time_ms: e.time_ms,
-                    event_id: f.field(&e.event_id),
-                    source: e.event_source,
-                    name: e.event_name,
-                    region: e.aws_region,
-                    account: e.recipient_account_id,
-                })
-                .collect()
-        })
-        .collect();
+    let rows: Vec<Vec<EventRow>> = batch.iter().map(|(_, f)| event_rows(f)).collect();
     let strings: Vec<Vec<&str>> = batch
         .iter()
         .map(|(_, f)| f.strings.iter().map(String::as_str).collect())
