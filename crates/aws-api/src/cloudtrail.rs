@@ -114,7 +114,8 @@ fn resolve_eds(app: &App, ctx: &Ctx, key: &str) -> Result<EventDataStore, ApiErr
     }
 }
 
-fn has_ongoing_import(app: &App, eds: &EventDataStore) -> Result<bool, ApiError> {
+/// `EventDataStoreHasOngoingImportException` when an import into `eds` is still running.
+fn refuse_if_importing(app: &App, eds: &EventDataStore) -> Result<(), ApiError> {
     let imports = app
         .engine
         .store()
@@ -123,7 +124,16 @@ fn has_ongoing_import(app: &App, eds: &EventDataStore) -> Result<bool, ApiError>
             ..Default::default()
         })
         .map_err(import_engine::EngineError::from)?;
-    Ok(imports.iter().any(|i| i.status.is_ongoing()))
+    if imports.iter().any(|i| i.status.is_ongoing()) {
+        return Err(ApiError::new(
+            ErrorCode::EventDataStoreHasOngoingImport,
+            format!(
+                "The event data store {} has an import in progress.",
+                eds.arn
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn default_selectors() -> Value {
@@ -246,15 +256,7 @@ fn update_eds(
             format!("The event data store {} is inactive.", eds.arn),
         ));
     }
-    if has_ongoing_import(app, &eds)? {
-        return Err(ApiError::new(
-            ErrorCode::EventDataStoreHasOngoingImport,
-            format!(
-                "The event data store {} has an import in progress.",
-                eds.arn
-            ),
-        ));
-    }
+    refuse_if_importing(app, &eds)?;
     if let Some(name) = r.name {
         if name != eds.name && stores_in_region(app, ctx)?.iter().any(|e| e.name == name) {
             return Err(ApiError::new(
@@ -320,15 +322,7 @@ fn delete_eds(app: &App, ctx: &Ctx, r: EventDataStoreRequest) -> Result<Value, A
             format!("The event data store {} has termination protection enabled; disable it with UpdateEventDataStore first.", eds.arn),
         ));
     }
-    if has_ongoing_import(app, &eds)? {
-        return Err(ApiError::new(
-            ErrorCode::EventDataStoreHasOngoingImport,
-            format!(
-                "The event data store {} has an import in progress.",
-                eds.arn
-            ),
-        ));
-    }
+    refuse_if_importing(app, &eds)?;
     set_status(app, &eds, EventDataStoreStatus::PendingDeletion)?;
     Ok(json!({}))
 }

@@ -57,11 +57,6 @@ impl Store {
         Store::init(conn)
     }
 
-    /// A private in-memory database, for tests.
-    pub fn open_in_memory() -> Result<Store, StoreError> {
-        Store::init(Connection::open_in_memory()?)
-    }
-
     fn init(mut conn: Connection) -> Result<Store, StoreError> {
         conn.busy_timeout(Duration::from_secs(30))?;
         // WAL: readers (GetImport while an import runs) never block the writer, and a killed

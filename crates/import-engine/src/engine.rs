@@ -371,12 +371,7 @@ impl Engine {
             ImportStatus::InProgress,
         )?;
 
-        let ingest_opts = IngestOptions {
-            retention_cutoff_ms: opts
-                .retention_days
-                .map(|d| event_store::now_ms() - d * 86_400_000),
-            ..Default::default()
-        };
+        let ingest_opts = IngestOptions::with_retention_days(opts.retention_days);
         let writer_store = Store::open(&self.db_path)?;
         let threads = rayon::current_num_threads();
         let (tx, rx) = sync_channel::<(FileTask, ParsedFile)>(threads * 2);

@@ -18,7 +18,7 @@ mod time;
 
 pub use error::FailureEntry;
 pub use parse::{parse_file, Event, Field, IngestOptions, ParsedFile, StageTimes};
-pub use run::{ingest, read_and_parse, stats_of, CountingSink, FileTask, Sink};
+pub use run::{ingest, stats_of, CountingSink, FileTask, Sink};
 pub use stats::IngestStats;
 pub use time::parse_event_time;
 

@@ -21,6 +21,21 @@ pub struct IngestOptions {
     pub max_inflated_bytes: u64,
 }
 
+impl IngestOptions {
+    /// The defaults, keeping only records whose `eventTime` is within the last `days` days
+    /// (every record when `None`).
+    pub fn with_retention_days(days: Option<i64>) -> Self {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        IngestOptions {
+            retention_cutoff_ms: days.map(|d| now_ms - d * 86_400_000),
+            ..Default::default()
+        }
+    }
+}
+
 impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {

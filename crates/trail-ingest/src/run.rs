@@ -91,11 +91,7 @@ pub fn ingest<S: Sink + ?Sized>(
     })
 }
 
-/// Reads one object and parses it; a read error becomes the file's failure entry.
-pub fn read_and_parse(source: &dyn ObjectSource, key: &str, opts: &IngestOptions) -> ParsedFile {
-    parse_read(source.bucket(), key, source.read(key), opts)
-}
-
+/// Parses what reading one object gave; a read error becomes the file's failure entry.
 fn parse_read(
     bucket: &str,
     key: &str,

@@ -162,10 +162,7 @@ fn dry_run(
     stop: &AtomicBool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let opts = IngestOptions {
-        retention_cutoff_ms: retention_days.map(|d| event_store_now_ms() - d * 86_400_000),
-        ..Default::default()
-    };
+    let opts = IngestOptions::with_retention_days(retention_days);
     let started = Instant::now();
     let (found, counted) = count_only(source, prefix, range, &opts, stop)?;
     let secs = started.elapsed().as_secs_f64();
@@ -198,10 +195,6 @@ fn dry_run(
     } else {
         EXIT_COMPLETED
     }))
-}
-
-fn event_store_now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// Splits `DIR[/AWSLogs/...]` into the bucket root and the prefix inside it: the root is the
