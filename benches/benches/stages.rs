@@ -3,7 +3,8 @@
 //! `cargo bench -p benches` (the corpus is generated into `target/bench-corpus` on first run).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use event_store::{FileWrite, NewEventDataStore, NewImport, Store};
+use event_store::{BillingMode, EventDataStoreStatus, FileWrite, NewEventDataStore, NewImport, Store};
+use std::ops::ControlFlow;
 use std::hint::black_box;
 use std::io::Read;
 use trail_discovery::{discover, MemorySource, TimeRange};
@@ -55,21 +56,31 @@ fn inflate_and_parse(c: &mut Criterion) {
                 let dir = tempfile::tempdir().unwrap();
                 let store = Store::open(dir.path().join("b.db")).unwrap();
                 let eds = store
-                    .create_event_data_store(&NewEventDataStore::with_defaults(
-                        "b",
-                        "us-east-1",
-                        "1",
-                    ))
+                    .create_event_data_store(&NewEventDataStore {
+                        id: "b".into(),
+                        arn: "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/b".into(),
+                        name: "b".into(),
+                        status: EventDataStoreStatus::Enabled,
+                        retention_days: 3653,
+                        termination_protection: false,
+                        multi_region: true,
+                        organization: false,
+                        billing_mode: BillingMode::ExtendableRetention,
+                        details: "{}".into(),
+                        now_ms: 0,
+                    })
                     .unwrap();
                 let import = store
                     .create_import(&NewImport {
+                        id: "i".into(),
                         eds_num: Some(eds.num),
                         source_uri: "s3://b/".into(),
                         ..Default::default()
                     })
                     .unwrap();
+                assert!(store.claim_import(&import.id, "bench", 0, i64::MAX).unwrap());
                 let keys: Vec<(String, u64)> = parsed.iter().map(|(k, _)| (k.clone(), 0)).collect();
-                store.add_prefix(&import.id, "p/", &keys).unwrap();
+                assert!(store.add_prefix(&import.id, "bench", "p/", &keys, 0).unwrap());
                 (dir, store, eds.num, import.id)
             },
             |(_dir, mut store, eds, import)| {
@@ -84,7 +95,7 @@ fn inflate_and_parse(c: &mut Criterion) {
                         strings: &strings,
                         failure: None,
                     };
-                    store.write_files(&import, eds, &[write]).unwrap();
+                    assert!(store.write_files(&import, "bench", eds, &[write], 0).unwrap());
                 }
             },
         )
@@ -115,7 +126,7 @@ fn discovery(c: &mut Criterion) {
             let mut n = 0;
             discover(&bucket, "", &TimeRange::default(), |p| {
                 n += p.objects.len();
-                Ok(())
+                ControlFlow::<()>::Continue(())
             })
             .unwrap();
             assert_eq!(n, 100_000);

@@ -8,11 +8,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use import_engine::{Engine, SourceResolver};
+use import_engine::{Engine, Scope};
 use regex::Regex;
 use serde_json::{json, Value};
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const CLOUDTRAIL_PREFIXES: [&str; 2] = [
@@ -23,14 +22,11 @@ const CLOUDTRAIL_PREFIXES: [&str; 2] = [
 static SIGV4_SCOPE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/").expect("scope regex"));
 
-/// What the server serves.
+/// What the server serves: the engine (with its buckets and clock), for one account.
 pub struct App {
     pub engine: Arc<Engine>,
-    pub resolver: Arc<dyn SourceResolver>,
     /// The account every request acts for.
     pub account: String,
-    /// Slow each file of an import down by this much, so clients can watch the statuses.
-    pub pace_per_file: Option<Duration>,
 }
 
 /// Who a request acts for.
@@ -39,6 +35,13 @@ pub struct Ctx {
     pub account: String,
     /// From the request's SigV4 credential scope; `us-east-1` when unsigned.
     pub region: String,
+}
+
+impl Ctx {
+    /// The engine's scope of this request.
+    pub fn scope(&self) -> Scope {
+        Scope::new(self.account.clone(), self.region.clone())
+    }
 }
 
 /// The router: `POST /` for every operation.

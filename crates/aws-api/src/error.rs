@@ -1,11 +1,14 @@
-//! The one error table: every wire error name and its HTTP status.
+//! The one error table: every wire error name and its HTTP status, and the one conversion from
+//! engine errors.
 
+use crate::wire::eds_status;
 use import_engine::EngineError;
 
 /// Every error this server puts on the wire, spelled as AWS spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     AccountHasOngoingImport,
+    CloudTrailArnInvalid,
     EventDataStoreAlreadyExists,
     EventDataStoreArnInvalid,
     EventDataStoreHasOngoingImport,
@@ -17,12 +20,18 @@ pub enum ErrorCode {
     InternalFailure,
     InvalidEventDataStoreCategory,
     InvalidEventDataStoreStatus,
+    InvalidEventSelectors,
     InvalidImportSource,
     InvalidMaxResults,
     InvalidNextToken,
     InvalidParameter,
+    InvalidTagParameter,
+    InvalidToken,
     OperationNotPermitted,
+    ResourceNotFound,
+    ResourceTypeNotSupported,
     Serialization,
+    TagsLimitExceeded,
     UnknownOperation,
 }
 
@@ -32,6 +41,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             AccountHasOngoingImport => "AccountHasOngoingImportException",
+            CloudTrailArnInvalid => "CloudTrailARNInvalidException",
             EventDataStoreAlreadyExists => "EventDataStoreAlreadyExistsException",
             EventDataStoreArnInvalid => "EventDataStoreARNInvalidException",
             EventDataStoreHasOngoingImport => "EventDataStoreHasOngoingImportException",
@@ -43,12 +53,18 @@ impl ErrorCode {
             InternalFailure => "InternalFailure",
             InvalidEventDataStoreCategory => "InvalidEventDataStoreCategoryException",
             InvalidEventDataStoreStatus => "InvalidEventDataStoreStatusException",
+            InvalidEventSelectors => "InvalidEventSelectorsException",
             InvalidImportSource => "InvalidImportSourceException",
             InvalidMaxResults => "InvalidMaxResultsException",
             InvalidNextToken => "InvalidNextTokenException",
             InvalidParameter => "InvalidParameterException",
+            InvalidTagParameter => "InvalidTagParameterException",
+            InvalidToken => "InvalidTokenException",
             OperationNotPermitted => "OperationNotPermittedException",
+            ResourceNotFound => "ResourceNotFoundException",
+            ResourceTypeNotSupported => "ResourceTypeNotSupportedException",
             Serialization => "SerializationException",
+            TagsLimitExceeded => "TagsLimitExceededException",
             UnknownOperation => "UnknownOperationException",
         }
     }
@@ -83,15 +99,41 @@ impl ApiError {
 /// The one conversion from engine errors.
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
+        use ErrorCode as C;
         let code = match &e {
-            EngineError::ImportNotFound(_) => ErrorCode::ImportNotFound,
-            EngineError::EventDataStoreNotFound(_) => ErrorCode::EventDataStoreNotFound,
-            EngineError::InactiveEventDataStore(_) => ErrorCode::InactiveEventDataStore,
-            EngineError::InvalidEventDataStoreStatus(..) => ErrorCode::InvalidEventDataStoreStatus,
-            EngineError::AccountHasOngoingImport(_) => ErrorCode::AccountHasOngoingImport,
-            EngineError::OperationNotPermitted(_) => ErrorCode::OperationNotPermitted,
-            EngineError::InvalidImportSource(_) => ErrorCode::InvalidImportSource,
-            EngineError::Store(_) | EngineError::Writer(_) => ErrorCode::InternalFailure,
+            EngineError::ImportNotFound(_) => C::ImportNotFound,
+            EngineError::EventDataStoreNotFound(_) => C::EventDataStoreNotFound,
+            EngineError::EventDataStoreArnInvalid(_) => C::EventDataStoreArnInvalid,
+            EngineError::EventDataStoreAlreadyExists(_) => C::EventDataStoreAlreadyExists,
+            EngineError::EventDataStoreMaxLimitExceeded { .. } => C::EventDataStoreMaxLimitExceeded,
+            EngineError::EventDataStoreTerminationProtected(_) => {
+                C::EventDataStoreTerminationProtected
+            }
+            EngineError::EventDataStoreHasOngoingImport(_) => C::EventDataStoreHasOngoingImport,
+            EngineError::InactiveEventDataStore(_) => C::InactiveEventDataStore,
+            EngineError::InvalidEventDataStoreStatus { arn, status, needed } => {
+                let mut message = format!(
+                    "The event data store {arn} is {}, which does not allow this operation",
+                    eds_status(*status)
+                );
+                if let Some(n) = needed {
+                    message.push_str(&format!("; it must be {}", eds_status(*n)));
+                }
+                message.push('.');
+                return ApiError::new(C::InvalidEventDataStoreStatus, message);
+            }
+            EngineError::InvalidEventDataStoreCategory(_) => C::InvalidEventDataStoreCategory,
+            EngineError::InvalidEventSelectors(_) => C::InvalidEventSelectors,
+            EngineError::InvalidParameter(_) => C::InvalidParameter,
+            EngineError::AccountHasOngoingImport(_) => C::AccountHasOngoingImport,
+            EngineError::OperationNotPermitted(_) => C::OperationNotPermitted,
+            EngineError::InvalidImportSource(_) => C::InvalidImportSource,
+            EngineError::CloudTrailArnInvalid(_) => C::CloudTrailArnInvalid,
+            EngineError::ResourceTypeNotSupported(_) => C::ResourceTypeNotSupported,
+            EngineError::ResourceNotFound(_) => C::ResourceNotFound,
+            EngineError::InvalidTagParameter(_) => C::InvalidTagParameter,
+            EngineError::TagsLimitExceeded(_) => C::TagsLimitExceeded,
+            EngineError::Store(_) | EngineError::Run(_) => C::InternalFailure,
         };
         ApiError::new(code, e.to_string())
     }

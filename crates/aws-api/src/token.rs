@@ -1,12 +1,12 @@
-//! Pagination tokens: an offset bound to the request that produced it.
+//! Pagination tokens: the engine's cursor (where the last page ended, a keyset position that
+//! stays right while items are added) bound to the operation and filters that produced it.
 
 use crate::error::{ApiError, ErrorCode};
 
-/// One page of a listing.
-pub struct Page {
-    offset: usize,
-    size: usize,
+/// The tokens of one listing request.
+pub struct Tokens {
     fingerprint: u64,
+    error: ErrorCode,
 }
 
 /// FNV-1a over the operation and its filters, so a token only works with the same request.
@@ -21,46 +21,60 @@ fn fingerprint(op: &str, parts: &[&str]) -> u64 {
     h
 }
 
-impl Page {
-    /// The page a request asks for. A token that was not issued for the same operation and
-    /// filters is `InvalidNextTokenException`.
-    pub fn open(
-        op: &str,
-        filters: &[&str],
-        token: Option<&str>,
-        max_results: Option<usize>,
-        default_size: usize,
-    ) -> Result<Page, ApiError> {
-        let fingerprint = fingerprint(op, filters);
-        let offset = match token {
-            None => 0,
-            Some(t) => {
-                let bad = || {
-                    ApiError::new(
-                        ErrorCode::InvalidNextToken,
-                        "A token that is not valid, or a token that was previously used in a request with different parameters.",
-                    )
-                };
-                let (offset, fp) = t.split_once('.').ok_or_else(bad)?;
-                let offset = usize::from_str_radix(offset, 16).map_err(|_| bad())?;
-                if u64::from_str_radix(fp, 16).map_err(|_| bad())? != fingerprint {
-                    return Err(bad());
-                }
-                offset
-            }
-        };
-        Ok(Page {
-            offset,
-            size: max_results.unwrap_or(default_size).max(1),
-            fingerprint,
-        })
+impl Tokens {
+    /// Tokens of `op` with these filters; a foreign or malformed token is `error`.
+    pub fn new(op: &str, filters: &[&str], error: ErrorCode) -> Self {
+        Tokens {
+            fingerprint: fingerprint(op, filters),
+            error,
+        }
     }
 
-    /// The items of this page, and the token of the next one if there are more.
-    pub fn cut<'a, T>(&self, all: &'a [T]) -> (&'a [T], Option<String>) {
-        let start = self.offset.min(all.len());
-        let end = (start + self.size).min(all.len());
-        let next = (end < all.len()).then(|| format!("{end:04x}.{:016x}", self.fingerprint));
-        (&all[start..end], next)
+    fn bad(&self) -> ApiError {
+        ApiError::new(
+            self.error,
+            "A token that is not valid, or a token that was previously used in a request with different parameters.",
+        )
+    }
+
+    /// The cursor inside a token given with the request, if any.
+    pub fn cursor<'a>(&self, token: Option<&'a str>) -> Result<Option<&'a str>, ApiError> {
+        let Some(t) = token else { return Ok(None) };
+        let (fp, cursor) = t.split_once('.').ok_or_else(|| self.bad())?;
+        if u64::from_str_radix(fp, 16).ok() != Some(self.fingerprint) || cursor.is_empty() {
+            return Err(self.bad());
+        }
+        Ok(Some(cursor))
+    }
+
+    /// A cursor that is a number (a row number).
+    pub fn num_cursor(&self, token: Option<&str>) -> Result<Option<i64>, ApiError> {
+        self.cursor(token)?
+            .map(|c| i64::from_str_radix(c, 16).map_err(|_| self.bad()))
+            .transpose()
+    }
+
+    /// A cursor that is a number and a text (a creation time and an ID).
+    pub fn pair_cursor(&self, token: Option<&str>) -> Result<Option<(i64, String)>, ApiError> {
+        self.cursor(token)?
+            .map(|c| {
+                let (n, s) = c.split_once('.').ok_or_else(|| self.bad())?;
+                let n = i64::from_str_radix(n, 16).map_err(|_| self.bad())?;
+                Ok((n, s.to_string()))
+            })
+            .transpose()
+    }
+
+    /// The token of a cursor.
+    pub fn token(&self, cursor: &str) -> String {
+        format!("{:016x}.{cursor}", self.fingerprint)
+    }
+
+    pub fn num_token(&self, n: i64) -> String {
+        self.token(&format!("{n:x}"))
+    }
+
+    pub fn pair_token(&self, n: i64, s: &str) -> String {
+        self.token(&format!("{n:x}.{s}"))
     }
 }

@@ -1,9 +1,13 @@
-//! The wire shapes: requests in, responses out, field names exactly as the model spells them.
-//! Domain types never derive `Serialize`; these are converted from them by hand.
+//! CloudTrail's wire shapes: requests in, responses out, member names exactly as the model
+//! spells them, and the spelling of every status and enum. Domain types never derive
+//! `Serialize`; they are converted here, by hand, so a rename in the engine cannot silently
+//! change the wire.
 
-use import_engine::{EventDataStore, FailureRecord, ImportRecord};
+use import_engine::{
+    AdvancedEventSelector, AdvancedFieldSelector, BillingMode, EventDataStore,
+    EventDataStoreStatus, FailureRecord, FailureStatus, ImportRecord, ImportStatus, Tag,
+};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 /// Epoch seconds with millisecond precision, as CloudTrail writes timestamps.
 pub fn seconds(ms: i64) -> f64 {
@@ -15,8 +19,161 @@ pub fn millis(seconds: f64) -> i64 {
     (seconds * 1000.0).round() as i64
 }
 
+/// `ImportStatus` on the wire.
+pub fn import_status(s: ImportStatus) -> &'static str {
+    match s {
+        ImportStatus::Initializing => "INITIALIZING",
+        ImportStatus::InProgress => "IN_PROGRESS",
+        ImportStatus::Failed => "FAILED",
+        ImportStatus::Stopped => "STOPPED",
+        ImportStatus::Completed => "COMPLETED",
+    }
+}
+
+pub fn parse_import_status(s: &str) -> Option<ImportStatus> {
+    ImportStatus::ALL
+        .into_iter()
+        .find(|v| import_status(*v) == s)
+}
+
+/// `EventDataStoreStatus` on the wire.
+pub fn eds_status(s: EventDataStoreStatus) -> &'static str {
+    match s {
+        EventDataStoreStatus::Created => "CREATED",
+        EventDataStoreStatus::Enabled => "ENABLED",
+        EventDataStoreStatus::PendingDeletion => "PENDING_DELETION",
+        EventDataStoreStatus::StartingIngestion => "STARTING_INGESTION",
+        EventDataStoreStatus::StoppingIngestion => "STOPPING_INGESTION",
+        EventDataStoreStatus::StoppedIngestion => "STOPPED_INGESTION",
+    }
+}
+
+/// `ImportFailureStatus` on the wire.
+pub fn failure_status(s: FailureStatus) -> &'static str {
+    match s {
+        FailureStatus::Failed => "FAILED",
+        FailureStatus::Retry => "RETRY",
+        FailureStatus::Succeeded => "SUCCEEDED",
+    }
+}
+
+/// `BillingMode` on the wire.
+pub fn billing_mode(b: BillingMode) -> &'static str {
+    match b {
+        BillingMode::ExtendableRetention => "EXTENDABLE_RETENTION_PRICING",
+        BillingMode::FixedRetention => "FIXED_RETENTION_PRICING",
+    }
+}
+
+pub fn parse_billing_mode(s: &str) -> Option<BillingMode> {
+    [BillingMode::ExtendableRetention, BillingMode::FixedRetention]
+        .into_iter()
+        .find(|b| billing_mode(*b) == s)
+}
+
+// ---- shared members ----
+
+#[derive(Serialize, Deserialize, Default, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct TagW {
+    #[serde(default)]
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl From<TagW> for Tag {
+    fn from(t: TagW) -> Tag {
+        Tag {
+            key: t.key,
+            value: t.value,
+        }
+    }
+}
+
+impl From<&Tag> for TagW {
+    fn from(t: &Tag) -> TagW {
+        TagW {
+            key: t.key.clone(),
+            value: t.value.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Default, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct FieldSelectorW {
+    #[serde(default)]
+    pub field: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub starts_with: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_with: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_equals: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_starts_with: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_ends_with: Option<Vec<String>>,
+}
+
+#[derive(Serialize, Deserialize, Default, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct SelectorW {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub field_selectors: Vec<FieldSelectorW>,
+}
+
+impl From<SelectorW> for AdvancedEventSelector {
+    fn from(s: SelectorW) -> Self {
+        AdvancedEventSelector {
+            name: s.name,
+            field_selectors: s
+                .field_selectors
+                .into_iter()
+                .map(|f| AdvancedFieldSelector {
+                    field: f.field,
+                    equals: f.equals,
+                    starts_with: f.starts_with,
+                    ends_with: f.ends_with,
+                    not_equals: f.not_equals,
+                    not_starts_with: f.not_starts_with,
+                    not_ends_with: f.not_ends_with,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&AdvancedEventSelector> for SelectorW {
+    fn from(s: &AdvancedEventSelector) -> Self {
+        SelectorW {
+            name: s.name.clone(),
+            field_selectors: s
+                .field_selectors
+                .iter()
+                .map(|f| FieldSelectorW {
+                    field: f.field.clone(),
+                    equals: f.equals.clone(),
+                    starts_with: f.starts_with.clone(),
+                    ends_with: f.ends_with.clone(),
+                    not_equals: f.not_equals.clone(),
+                    not_starts_with: f.not_starts_with.clone(),
+                    not_ends_with: f.not_ends_with.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+// ---- requests ----
+
 #[derive(Deserialize, Default)]
-#[serde(rename_all = "PascalCase", default)]
+#[serde(default)]
 pub struct S3ImportSource {
     #[serde(rename = "S3LocationUri")]
     pub s3_location_uri: String,
@@ -70,12 +227,12 @@ pub struct ListImportFailuresRequest {
 #[serde(rename_all = "PascalCase", default)]
 pub struct CreateEventDataStoreRequest {
     pub name: String,
-    pub advanced_event_selectors: Option<Value>,
+    pub advanced_event_selectors: Option<Vec<SelectorW>>,
     pub multi_region_enabled: Option<bool>,
     pub organization_enabled: Option<bool>,
     pub retention_period: Option<i64>,
     pub termination_protection_enabled: Option<bool>,
-    pub tags_list: Option<Value>,
+    pub tags_list: Option<Vec<TagW>>,
     pub kms_key_id: Option<String>,
     pub start_ingestion: Option<bool>,
     pub billing_mode: Option<String>,
@@ -86,7 +243,7 @@ pub struct CreateEventDataStoreRequest {
 pub struct UpdateEventDataStoreRequest {
     pub event_data_store: String,
     pub name: Option<String>,
-    pub advanced_event_selectors: Option<Value>,
+    pub advanced_event_selectors: Option<Vec<SelectorW>>,
     pub multi_region_enabled: Option<bool>,
     pub organization_enabled: Option<bool>,
     pub retention_period: Option<i64>,
@@ -107,6 +264,22 @@ pub struct ListEventDataStoresRequest {
     pub next_token: Option<String>,
     pub max_results: Option<usize>,
 }
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TagsRequest {
+    pub resource_id: String,
+    pub tags_list: Vec<TagW>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListTagsRequest {
+    pub resource_id_list: Vec<String>,
+    pub next_token: Option<String>,
+}
+
+// ---- responses ----
 
 #[derive(Serialize)]
 pub struct S3ImportSourceOut {
@@ -134,7 +307,8 @@ pub struct ImportStatisticsOut {
     pub failed_entries: i64,
 }
 
-/// `StartImport`, `GetImport` and `StopImport` responses (the first without statistics).
+/// `StartImport`, `GetImport` and `StopImport` responses (the first without statistics), and
+/// the command line's `--json` output.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ImportOut {
@@ -167,7 +341,7 @@ impl ImportOut {
             },
             start_event_time: r.start_ms.map(seconds),
             end_event_time: r.end_ms.map(seconds),
-            import_status: r.status.as_str(),
+            import_status: import_status(r.status),
             created_timestamp: seconds(r.created_ms),
             updated_timestamp: seconds(r.updated_ms),
             import_statistics: with_statistics.then_some(ImportStatisticsOut {
@@ -195,7 +369,7 @@ impl From<&ImportRecord> for ImportsListItem {
     fn from(r: &ImportRecord) -> Self {
         ImportsListItem {
             import_id: r.id.clone(),
-            import_status: r.status.as_str(),
+            import_status: import_status(r.status),
             destinations: vec![r.destination.clone()],
             created_timestamp: seconds(r.created_ms),
             updated_timestamp: seconds(r.updated_ms),
@@ -225,7 +399,7 @@ impl From<&FailureRecord> for ImportFailureListItem {
     fn from(f: &FailureRecord) -> Self {
         ImportFailureListItem {
             location: f.location.clone(),
-            status: f.status.as_str(),
+            status: failure_status(f.status),
             error_type: f.error_type.clone(),
             error_message: f.error_message.clone(),
             last_updated_time: seconds(f.updated_ms),
@@ -241,24 +415,6 @@ pub struct ListImportFailuresResponse {
     pub next_token: Option<String>,
 }
 
-/// The settings kept in the store's `details` column.
-#[derive(Serialize, Deserialize, Default)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct EdsDetails {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub advanced_event_selectors: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kms_key_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags_list: Option<Value>,
-}
-
-impl EdsDetails {
-    pub fn of(eds: &EventDataStore) -> Self {
-        serde_json::from_str(&eds.details).unwrap_or_default()
-    }
-}
-
 /// An event data store as Create/Get/Update/Restore return it.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -266,7 +422,7 @@ pub struct EventDataStoreOut {
     pub event_data_store_arn: String,
     pub name: String,
     pub status: &'static str,
-    pub advanced_event_selectors: Value,
+    pub advanced_event_selectors: Vec<SelectorW>,
     pub multi_region_enabled: bool,
     pub organization_enabled: bool,
     pub retention_period: i64,
@@ -275,26 +431,28 @@ pub struct EventDataStoreOut {
     pub updated_timestamp: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
-    pub billing_mode: String,
+    pub billing_mode: &'static str,
+    /// Only CreateEventDataStore's response carries the tags.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags_list: Option<Vec<TagW>>,
 }
 
-impl EventDataStoreOut {
-    /// `status` overrides the stored status (Create answers `CREATED`).
-    pub fn from_store(eds: &EventDataStore, status: Option<&'static str>) -> Self {
-        let d = EdsDetails::of(eds);
+impl From<&EventDataStore> for EventDataStoreOut {
+    fn from(eds: &EventDataStore) -> Self {
         EventDataStoreOut {
             event_data_store_arn: eds.arn.clone(),
             name: eds.name.clone(),
-            status: status.unwrap_or(eds.status.as_str()),
-            advanced_event_selectors: d.advanced_event_selectors.unwrap_or(Value::Array(vec![])),
+            status: eds_status(eds.status),
+            advanced_event_selectors: eds.selectors.iter().map(SelectorW::from).collect(),
             multi_region_enabled: eds.multi_region,
             organization_enabled: eds.organization,
             retention_period: eds.retention_days,
             termination_protection_enabled: eds.termination_protection,
             created_timestamp: seconds(eds.created_ms),
             updated_timestamp: seconds(eds.updated_ms),
-            kms_key_id: d.kms_key_id,
-            billing_mode: eds.billing_mode.clone(),
+            kms_key_id: eds.kms_key_id.clone(),
+            billing_mode: billing_mode(eds.billing_mode),
+            tags_list: None,
         }
     }
 }
@@ -313,3 +471,20 @@ pub struct ListEventDataStoresResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResourceTagOut {
+    pub resource_id: String,
+    pub tags_list: Vec<TagW>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTagsResponse {
+    pub resource_tag_list: Vec<ResourceTagOut>,
+}
+
+/// An empty response body, `{}`.
+#[derive(Serialize)]
+pub struct Empty {}

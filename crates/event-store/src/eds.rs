@@ -1,10 +1,10 @@
 //! Event data stores.
 
-use crate::{now_ms, Store, StoreError};
+use crate::{Store, StoreError};
 use rusqlite::{params, OptionalExtension, Row};
 
-/// `EventDataStoreStatus`, as persisted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The lifecycle status of an event data store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventDataStoreStatus {
     Created,
     Enabled,
@@ -24,7 +24,8 @@ impl EventDataStoreStatus {
         Self::StoppedIngestion,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    /// How the status is written in the database.
+    pub(crate) fn as_db(self) -> &'static str {
         match self {
             Self::Created => "CREATED",
             Self::Enabled => "ENABLED",
@@ -35,43 +36,50 @@ impl EventDataStoreStatus {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    fn from_db(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_db() == s)
     }
 }
 
-/// What is needed to create an event data store.
+/// How a store's retention is billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BillingMode {
+    /// Up to 3,653 days, and can be extended.
+    ExtendableRetention,
+    /// Up to 2,557 days.
+    FixedRetention,
+}
+
+impl BillingMode {
+    fn as_db(self) -> &'static str {
+        match self {
+            Self::ExtendableRetention => "EXTENDABLE_RETENTION_PRICING",
+            Self::FixedRetention => "FIXED_RETENTION_PRICING",
+        }
+    }
+
+    fn from_db(s: &str) -> Option<Self> {
+        [Self::ExtendableRetention, Self::FixedRetention]
+            .into_iter()
+            .find(|v| v.as_db() == s)
+    }
+}
+
+/// What is needed to create an event data store; the caller chooses its ID and ARN.
 #[derive(Debug, Clone)]
 pub struct NewEventDataStore {
+    pub id: String,
+    pub arn: String,
     pub name: String,
-    pub region: String,
-    pub account: String,
     pub status: EventDataStoreStatus,
     pub retention_days: i64,
     pub termination_protection: bool,
     pub multi_region: bool,
     pub organization: bool,
-    pub billing_mode: String,
-    /// Further settings, as a JSON object the store keeps but does not read.
+    pub billing_mode: BillingMode,
+    /// Further settings, as text the store keeps but does not read.
     pub details: String,
-}
-
-impl NewEventDataStore {
-    /// AWS's defaults: enabled, 2,557 days, protected, multi-Region, extendable billing.
-    pub fn with_defaults(name: &str, region: &str, account: &str) -> Self {
-        NewEventDataStore {
-            name: name.to_string(),
-            region: region.to_string(),
-            account: account.to_string(),
-            status: EventDataStoreStatus::Enabled,
-            retention_days: 2557,
-            termination_protection: true,
-            multi_region: true,
-            organization: false,
-            billing_mode: "EXTENDABLE_RETENTION_PRICING".to_string(),
-            details: "{}".to_string(),
-        }
-    }
+    pub now_ms: i64,
 }
 
 /// An event data store row.
@@ -86,7 +94,7 @@ pub struct EventDataStore {
     pub termination_protection: bool,
     pub multi_region: bool,
     pub organization: bool,
-    pub billing_mode: String,
+    pub billing_mode: BillingMode,
     pub details: String,
     pub created_ms: i64,
     pub updated_ms: i64,
@@ -97,11 +105,19 @@ const COLUMNS: &str = "num, id, arn, name, status, retention_days, termination_p
 
 fn from_row(r: &Row) -> rusqlite::Result<Result<EventDataStore, StoreError>> {
     let status: String = r.get(4)?;
-    let Some(parsed) = EventDataStoreStatus::parse(&status) else {
+    let Some(parsed) = EventDataStoreStatus::from_db(&status) else {
         return Ok(Err(StoreError::Corrupt {
             table: "event_data_stores",
             column: "status",
             value: status,
+        }));
+    };
+    let billing: String = r.get(9)?;
+    let Some(billing_mode) = BillingMode::from_db(&billing) else {
+        return Ok(Err(StoreError::Corrupt {
+            table: "event_data_stores",
+            column: "billing_mode",
+            value: billing,
         }));
     };
     Ok(Ok(EventDataStore {
@@ -114,7 +130,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Result<EventDataStore, StoreError>> {
         termination_protection: r.get(6)?,
         multi_region: r.get(7)?,
         organization: r.get(8)?,
-        billing_mode: r.get(9)?,
+        billing_mode,
         details: r.get(10)?,
         created_ms: r.get(11)?,
         updated_ms: r.get(12)?,
@@ -122,39 +138,33 @@ fn from_row(r: &Row) -> rusqlite::Result<Result<EventDataStore, StoreError>> {
 }
 
 impl Store {
-    /// Creates an event data store with a fresh UUID and its ARN.
+    /// Creates an event data store.
     pub fn create_event_data_store(
         &self,
         new: &NewEventDataStore,
     ) -> Result<EventDataStore, StoreError> {
-        let id = uuid::Uuid::new_v4().to_string();
-        let arn = format!(
-            "arn:aws:cloudtrail:{}:{}:eventdatastore/{}",
-            new.region, new.account, id
-        );
-        let now = now_ms();
         self.conn.execute(
             "INSERT INTO event_data_stores (id, arn, name, status, retention_days, \
              termination_protection, multi_region, organization, billing_mode, details, \
              created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
             params![
-                id,
-                arn,
+                new.id,
+                new.arn,
                 new.name,
-                new.status.as_str(),
+                new.status.as_db(),
                 new.retention_days,
                 new.termination_protection,
                 new.multi_region,
                 new.organization,
-                new.billing_mode,
+                new.billing_mode.as_db(),
                 new.details,
-                now
+                new.now_ms
             ],
         )?;
-        Ok(self.event_data_store(&id)?.expect("just inserted"))
+        Ok(self.event_data_store(&new.id)?.expect("just inserted"))
     }
 
-    /// Finds a store by its ARN, its ID (the ARN's suffix) or its name.
+    /// Finds a store by its ARN, its ID (the ARN's suffix) or, failing both, its name.
     pub fn event_data_store(
         &self,
         id_arn_or_name: &str,
@@ -172,17 +182,33 @@ impl Store {
         row.transpose()
     }
 
-    /// Every event data store, oldest first.
-    pub fn event_data_stores(&self) -> Result<Vec<EventDataStore>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM event_data_stores ORDER BY num");
+    /// Stores whose ARN starts with `arn_prefix` (one account and Region), oldest first, after
+    /// the store numbered `after_num`, at most `limit`.
+    pub fn event_data_stores(
+        &self,
+        arn_prefix: &str,
+        after_num: i64,
+        limit: usize,
+    ) -> Result<Vec<EventDataStore>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM event_data_stores WHERE substr(arn, 1, length(?1)) = ?1 \
+             AND num > ?2 ORDER BY num LIMIT ?3"
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([], from_row)?;
+        let rows = stmt.query_map(
+            params![arn_prefix, after_num, limit.min(i64::MAX as usize) as i64],
+            from_row,
+        )?;
         rows.map(|r| r?).collect()
     }
 
     /// Writes back a store's mutable settings (name, status, retention, protection, regions,
-    /// organisation, billing mode, details) and bumps `updated_ms`.
-    pub fn update_event_data_store(&self, eds: &EventDataStore) -> Result<(), StoreError> {
+    /// organisation, billing mode, details) with `updated_ms` = `now_ms`.
+    pub fn update_event_data_store(
+        &self,
+        eds: &EventDataStore,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE event_data_stores SET name = ?2, status = ?3, retention_days = ?4, \
              termination_protection = ?5, multi_region = ?6, organization = ?7, \
@@ -190,28 +216,15 @@ impl Store {
             params![
                 eds.id,
                 eds.name,
-                eds.status.as_str(),
+                eds.status.as_db(),
                 eds.retention_days,
                 eds.termination_protection,
                 eds.multi_region,
                 eds.organization,
-                eds.billing_mode,
+                eds.billing_mode.as_db(),
                 eds.details,
-                now_ms()
+                now_ms
             ],
-        )?;
-        Ok(())
-    }
-
-    /// Sets a store's status.
-    pub fn set_event_data_store_status(
-        &self,
-        id: &str,
-        status: EventDataStoreStatus,
-    ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE event_data_stores SET status = ?2, updated_ms = ?3 WHERE id = ?1",
-            params![id, status.as_str(), now_ms()],
         )?;
         Ok(())
     }

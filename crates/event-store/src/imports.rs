@@ -1,6 +1,6 @@
 //! Imports: their records, discovered folders and files, and failure entries.
 
-use crate::{now_ms, Store, StoreError};
+use crate::{Store, StoreError};
 use rusqlite::{params, OptionalExtension, Row};
 
 /// `ImportStatus`.
@@ -22,7 +22,8 @@ impl ImportStatus {
         Self::Completed,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    /// How the status is written in the database.
+    pub(crate) fn as_db(self) -> &'static str {
         match self {
             Self::Initializing => "INITIALIZING",
             Self::InProgress => "IN_PROGRESS",
@@ -32,8 +33,8 @@ impl ImportStatus {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    fn from_db(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_db() == s)
     }
 
     /// Whether the import is still running (or waiting to run).
@@ -51,7 +52,9 @@ pub enum FailureStatus {
 }
 
 impl FailureStatus {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [FailureStatus; 3] = [Self::Failed, Self::Retry, Self::Succeeded];
+
+    pub(crate) fn as_db(self) -> &'static str {
         match self {
             Self::Failed => "FAILED",
             Self::Retry => "RETRY",
@@ -59,10 +62,8 @@ impl FailureStatus {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Failed, Self::Retry, Self::Succeeded]
-            .into_iter()
-            .find(|v| v.as_str() == s)
+    fn from_db(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_db() == s)
     }
 }
 
@@ -76,9 +77,10 @@ pub struct ImportStatistics {
     pub failed_entries: i64,
 }
 
-/// What is needed to create an import.
+/// What is needed to create an import; the caller chooses its ID.
 #[derive(Debug, Clone, Default)]
 pub struct NewImport {
+    pub id: String,
     pub account: String,
     pub region: String,
     /// The destination store's ARN as given.
@@ -89,6 +91,9 @@ pub struct NewImport {
     pub role_arn: String,
     pub start_ms: Option<i64>,
     pub end_ms: Option<i64>,
+    /// Where the bucket is read from (a local directory, an S3 endpoint), if it matters.
+    pub source_root: Option<String>,
+    pub now_ms: i64,
 }
 
 /// An import row.
@@ -110,11 +115,13 @@ pub struct ImportRecord {
     pub statistics: ImportStatistics,
     pub created_ms: i64,
     pub updated_ms: i64,
+    pub source_root: Option<String>,
 }
 
-/// Filters of `ListImports`.
+/// Which imports to list; every filter that is set must hold.
 #[derive(Debug, Clone, Default)]
 pub struct ImportFilter {
+    /// The destination store's ARN.
     pub destination: Option<String>,
     pub status: Option<ImportStatus>,
     pub account: Option<String>,
@@ -142,11 +149,11 @@ pub struct FailureRecord {
 
 const COLUMNS: &str = "id, account, region, destination, eds_num, source_uri, bucket_region, \
      role_arn, start_ms, end_ms, status, discovered, prefixes_found, prefixes_completed, \
-     files_completed, events_completed, failed_entries, created_ms, updated_ms";
+     files_completed, events_completed, failed_entries, created_ms, updated_ms, source_root";
 
 fn from_row(r: &Row) -> rusqlite::Result<Result<ImportRecord, StoreError>> {
     let status: String = r.get(10)?;
-    let Some(parsed) = ImportStatus::parse(&status) else {
+    let Some(parsed) = ImportStatus::from_db(&status) else {
         return Ok(Err(StoreError::Corrupt {
             table: "imports",
             column: "status",
@@ -175,19 +182,46 @@ fn from_row(r: &Row) -> rusqlite::Result<Result<ImportRecord, StoreError>> {
         },
         created_ms: r.get(17)?,
         updated_ms: r.get(18)?,
+        source_root: r.get(19)?,
     }))
 }
 
-impl Store {
-    /// Creates an import in `INITIALIZING` with a fresh lower-case UUID.
-    pub fn create_import(&self, new: &NewImport) -> Result<ImportRecord, StoreError> {
-        let id = uuid::Uuid::new_v4().to_string();
-        self.conn.execute(
-            "INSERT INTO imports (id, account, region, destination, eds_num, source_uri, \
-             bucket_region, role_arn, start_ms, end_ms, status, created_ms, updated_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+/// `import_files.state`: never finished.
+pub(crate) const FILE_PENDING: i64 = 0;
+/// Finished without a failure entry.
+pub(crate) const FILE_DONE: i64 = 1;
+/// Finished with a failure entry.
+pub(crate) const FILE_FAILED: i64 = 2;
+/// Finished with a failure entry before, and to be read again by a retry. It already counts in
+/// `FilesCompleted` and its folder's progress, so reading it again changes neither.
+pub(crate) const FILE_RETRY: i64 = 3;
+
+/// Whether `owner` owns the running import `id`.
+fn owned(tx: &rusqlite::Transaction, id: &str, owner: &str) -> Result<bool, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM imports WHERE id = ?1 AND owner = ?2 AND status IN (?3, ?4)")?
+        .query_row(
             params![
                 id,
+                owner,
+                ImportStatus::Initializing.as_db(),
+                ImportStatus::InProgress.as_db()
+            ],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+impl Store {
+    /// Creates an import in `INITIALIZING`.
+    pub fn create_import(&self, new: &NewImport) -> Result<ImportRecord, StoreError> {
+        self.conn.execute(
+            "INSERT INTO imports (id, account, region, destination, eds_num, source_uri, \
+             bucket_region, role_arn, start_ms, end_ms, status, created_ms, updated_ms, \
+             source_root) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
+            params![
+                new.id,
                 new.account,
                 new.region,
                 new.destination,
@@ -197,11 +231,12 @@ impl Store {
                 new.role_arn,
                 new.start_ms,
                 new.end_ms,
-                ImportStatus::Initializing.as_str(),
-                now_ms()
+                ImportStatus::Initializing.as_db(),
+                new.now_ms,
+                new.source_root
             ],
         )?;
-        Ok(self.import(&id)?.expect("just inserted"))
+        Ok(self.import(&new.id)?.expect("just inserted"))
     }
 
     pub fn import(&self, id: &str) -> Result<Option<ImportRecord>, StoreError> {
@@ -214,70 +249,91 @@ impl Store {
         row.transpose()
     }
 
-    /// Imports matching `filter`, oldest first.
-    pub fn imports(&self, filter: &ImportFilter) -> Result<Vec<ImportRecord>, StoreError> {
+    /// Imports matching `filter`, newest first (by creation time, then ID), strictly after
+    /// `after` (the creation time and ID of the last one already seen), at most `limit`.
+    pub fn imports(
+        &self,
+        filter: &ImportFilter,
+        after: Option<(i64, &str)>,
+        limit: usize,
+    ) -> Result<Vec<ImportRecord>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM imports WHERE (?1 IS NULL OR destination = ?1) \
              AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR account = ?3) \
-             AND (?4 IS NULL OR region = ?4) ORDER BY created_ms, id"
+             AND (?4 IS NULL OR region = ?4) \
+             AND (?5 IS NULL OR (created_ms, id) < (?5, ?6)) \
+             ORDER BY created_ms DESC, id DESC LIMIT ?7"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(
             params![
                 filter.destination,
-                filter.status.map(ImportStatus::as_str),
+                filter.status.map(ImportStatus::as_db),
                 filter.account,
-                filter.region
+                filter.region,
+                after.map(|a| a.0),
+                after.map(|a| a.1),
+                limit.min(i64::MAX as usize) as i64
             ],
             from_row,
         )?;
         rows.map(|r| r?).collect()
     }
 
-    /// Sets an import's status (and bumps `updated_ms`).
-    pub fn set_import_status(&self, id: &str, status: ImportStatus) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE imports SET status = ?2, updated_ms = ?3 WHERE id = ?1",
-            params![id, status.as_str(), now_ms()],
-        )?;
-        Ok(())
-    }
-
-    /// Sets the status only if it is currently `from`; returns whether it changed.
+    /// Sets the status only if it is currently one of `from` and, when `owner` is given, that
+    /// run still owns the import; moving to a status that is not ongoing also ends any claim.
+    /// Returns whether it changed.
     pub fn transition_import(
         &self,
         id: &str,
         from: &[ImportStatus],
         to: ImportStatus,
+        owner: Option<&str>,
+        now_ms: i64,
     ) -> Result<bool, StoreError> {
         let tx = self.conn.unchecked_transaction()?;
-        let current: Option<String> = tx
-            .query_row("SELECT status FROM imports WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
+        let current: Option<(String, Option<String>)> = tx
+            .query_row(
+                "SELECT status, owner FROM imports WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
-        let ok = current
-            .and_then(|s| ImportStatus::parse(&s))
-            .is_some_and(|s| from.contains(&s));
+        let ok = current.is_some_and(|(status, current_owner)| {
+            ImportStatus::from_db(&status).is_some_and(|s| from.contains(&s))
+                && owner.is_none_or(|o| current_owner.as_deref() == Some(o))
+        });
         if ok {
             tx.execute(
                 "UPDATE imports SET status = ?2, updated_ms = ?3 WHERE id = ?1",
-                params![id, to.as_str(), now_ms()],
+                params![id, to.as_db(), now_ms],
             )?;
+            if !to.is_ongoing() {
+                tx.execute(
+                    "UPDATE imports SET owner = NULL, lease_until_ms = NULL WHERE id = ?1",
+                    [id],
+                )?;
+            }
         }
         tx.commit()?;
         Ok(ok)
     }
 
     /// Records one discovered folder and its files (in one transaction); counts it in
-    /// `PrefixesFound`. Files are numbered on from those already recorded.
+    /// `PrefixesFound`. Files are numbered on from those already recorded. Returns `false`,
+    /// recording nothing, if `owner` no longer owns the import.
     pub fn add_prefix(
         &self,
         import_id: &str,
+        owner: &str,
         prefix: &str,
         files: &[(String, u64)],
-    ) -> Result<(), StoreError> {
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let tx = self.conn.unchecked_transaction()?;
+        if !owned(&tx, import_id, owner)? {
+            return Ok(false);
+        }
         let (prefix_no, file_no): (i64, i64) = tx.query_row(
             "SELECT (SELECT COUNT(*) FROM import_prefixes WHERE import_id = ?1), \
                     (SELECT COALESCE(MAX(file_no) + 1, 0) FROM import_files WHERE import_id = ?1)",
@@ -300,16 +356,16 @@ impl Store {
                     file_no + i as i64,
                     prefix_no,
                     key,
-                    *size as i64
+                    (*size).min(i64::MAX as u64) as i64
                 ])?;
             }
         }
         tx.execute(
             "UPDATE imports SET prefixes_found = prefixes_found + 1, updated_ms = ?2 WHERE id = ?1",
-            params![import_id, now_ms()],
+            params![import_id, now_ms],
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(true)
     }
 
     /// Forgets a discovery that did not finish (its folders, files and count), so it can run
@@ -336,22 +392,40 @@ impl Store {
         Ok(())
     }
 
-    /// Marks discovery finished; entries of a failed listing that were being retried succeed.
-    pub fn finish_discovery(&self, import_id: &str) -> Result<(), StoreError> {
-        let now = now_ms();
-        self.conn.execute(
-            "UPDATE imports SET discovered = 1, updated_ms = ?2 WHERE id = ?1",
-            params![import_id, now],
+    /// Marks discovery finished; entries of a failed listing that were being retried succeed
+    /// and leave `FailedEntries`. Returns `false`, changing nothing, if `owner` no longer owns
+    /// the import.
+    pub fn finish_discovery(
+        &self,
+        import_id: &str,
+        owner: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        if !owned(&tx, import_id, owner)? {
+            return Ok(false);
+        }
+        let settled = tx.execute(
+            "UPDATE import_failures SET status = ?3, updated_ms = ?2 \
+             WHERE import_id = ?1 AND file_no IS NULL AND status = ?4",
+            params![
+                import_id,
+                now_ms,
+                FailureStatus::Succeeded.as_db(),
+                FailureStatus::Retry.as_db()
+            ],
         )?;
-        self.conn.execute(
-            "UPDATE import_failures SET status = 'SUCCEEDED', updated_ms = ?2 \
-             WHERE import_id = ?1 AND file_no IS NULL AND status = 'RETRY'",
-            params![import_id, now],
+        tx.execute(
+            "UPDATE imports SET discovered = 1, failed_entries = failed_entries - ?3, \
+             updated_ms = ?2 WHERE id = ?1",
+            params![import_id, now_ms, settled as i64],
         )?;
-        Ok(())
+        tx.commit()?;
+        Ok(true)
     }
 
-    /// Files not yet done, in order, after `after_file_no`, at most `limit`.
+    /// Files still to read (never finished, or sent round again by a retry), in order, after
+    /// `after_file_no`, at most `limit`.
     pub fn pending_files(
         &self,
         import_id: &str,
@@ -359,101 +433,119 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<PendingFile>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT file_no, key, size FROM import_files WHERE import_id = ?1 AND state = 0 \
-             AND file_no > ?2 ORDER BY file_no LIMIT ?3",
+            "SELECT file_no, key, size FROM import_files WHERE import_id = ?1 \
+             AND state IN (?4, ?5) AND file_no > ?2 ORDER BY file_no LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![import_id, after_file_no, limit as i64], |r| {
-            Ok(PendingFile {
-                file_no: r.get(0)?,
-                key: r.get(1)?,
-                size: r.get(2)?,
-            })
-        })?;
+        let rows = stmt.query_map(
+            params![
+                import_id,
+                after_file_no,
+                limit.min(i64::MAX as usize) as i64,
+                FILE_PENDING,
+                FILE_RETRY
+            ],
+            |r| {
+                Ok(PendingFile {
+                    file_no: r.get(0)?,
+                    key: r.get(1)?,
+                    size: r.get(2)?,
+                })
+            },
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Number and total size of the files not yet done.
+    /// Number and total size of the files still to read.
     pub fn pending_totals(&self, import_id: &str) -> Result<(i64, i64), StoreError> {
         Ok(self.conn.query_row(
             "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM import_files \
-             WHERE import_id = ?1 AND state = 0",
-            [import_id],
+             WHERE import_id = ?1 AND state IN (?2, ?3)",
+            params![import_id, FILE_PENDING, FILE_RETRY],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?)
     }
 
-    /// Prepares a retry: every `FAILED` entry becomes `RETRY` and its file is pending again;
-    /// `FailedEntries` counts only what is still failed. Returns the entries set to retry.
-    pub fn prepare_retry(&self, import_id: &str) -> Result<i64, StoreError> {
+    /// Prepares a retry: every `FAILED` entry becomes `RETRY` and its file is to be read again.
+    /// The statistics do not move: a retried entry counts in `FailedEntries` until it is
+    /// settled, and its file stays in `FilesCompleted`. Returns the entries set to retry.
+    pub fn prepare_retry(&self, import_id: &str, now_ms: i64) -> Result<i64, StoreError> {
         let tx = self.conn.unchecked_transaction()?;
-        let now = now_ms();
         let n = tx.execute(
-            "UPDATE import_failures SET status = 'RETRY', updated_ms = ?2 \
-             WHERE import_id = ?1 AND status = 'FAILED'",
-            params![import_id, now],
+            "UPDATE import_failures SET status = ?3, updated_ms = ?2 \
+             WHERE import_id = ?1 AND status = ?4",
+            params![
+                import_id,
+                now_ms,
+                FailureStatus::Retry.as_db(),
+                FailureStatus::Failed.as_db()
+            ],
         )? as i64;
-        // A retried file leaves the completed counts until it finishes again.
         tx.execute(
-            "UPDATE import_prefixes SET files_done = files_done - (SELECT COUNT(*) FROM import_files f \
-               WHERE f.import_id = import_prefixes.import_id AND f.prefix_no = import_prefixes.prefix_no \
-               AND f.state = 2) WHERE import_id = ?1",
-            [import_id],
-        )?;
-        let files: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM import_files WHERE import_id = ?1 AND state = 2",
-            [import_id],
-            |r| r.get(0),
+            "UPDATE import_files SET state = ?2 WHERE import_id = ?1 AND state = ?3",
+            params![import_id, FILE_RETRY, FILE_FAILED],
         )?;
         tx.execute(
-            "UPDATE import_files SET state = 0 WHERE import_id = ?1 AND state = 2",
-            [import_id],
-        )?;
-        tx.execute(
-            "UPDATE imports SET failed_entries = failed_entries - ?2, \
-             files_completed = files_completed - ?3, \
-             prefixes_completed = (SELECT COUNT(*) FROM import_prefixes \
-               WHERE import_id = ?1 AND files_done = files_total), \
-             updated_ms = ?4 WHERE id = ?1",
-            params![import_id, n, files, now],
+            "UPDATE imports SET updated_ms = ?2 WHERE id = ?1",
+            params![import_id, now_ms],
         )?;
         tx.commit()?;
         Ok(n)
     }
 
     /// Records a failure entry that belongs to no file (the bucket could not be listed, say)
-    /// and counts it in `FailedEntries`.
+    /// and counts it in `FailedEntries`; a retried entry of the same location is settled as
+    /// `FAILED` again instead (it already counts).
     pub fn add_import_failure(
         &self,
         import_id: &str,
         location: &str,
         error_type: &str,
         error_message: &str,
+        now_ms: i64,
     ) -> Result<(), StoreError> {
         let tx = self.conn.unchecked_transaction()?;
-        let now = now_ms();
-        // A retried entry of the same location that failed again is settled, not repeated.
         let retried = tx.execute(
-            "UPDATE import_failures SET status = 'FAILED', error_type = ?3, error_message = ?4, \
+            "UPDATE import_failures SET status = ?6, error_type = ?3, error_message = ?4, \
              updated_ms = ?5 WHERE import_id = ?1 AND file_no IS NULL AND location = ?2 \
-             AND status = 'RETRY'",
-            params![import_id, location, error_type, error_message, now],
+             AND status = ?7",
+            params![
+                import_id,
+                location,
+                error_type,
+                error_message,
+                now_ms,
+                FailureStatus::Failed.as_db(),
+                FailureStatus::Retry.as_db()
+            ],
         )?;
         if retried == 0 {
             tx.execute(
                 "INSERT INTO import_failures (import_id, file_no, location, status, error_type, \
-                 error_message, updated_ms) VALUES (?1, NULL, ?2, 'FAILED', ?3, ?4, ?5)",
-                params![import_id, location, error_type, error_message, now],
+                 error_message, updated_ms) VALUES (?1, NULL, ?2, ?6, ?3, ?4, ?5)",
+                params![
+                    import_id,
+                    location,
+                    error_type,
+                    error_message,
+                    now_ms,
+                    FailureStatus::Failed.as_db()
+                ],
+            )?;
+            tx.execute(
+                "UPDATE imports SET failed_entries = failed_entries + 1 WHERE id = ?1",
+                [import_id],
             )?;
         }
         tx.execute(
-            "UPDATE imports SET failed_entries = failed_entries + 1, updated_ms = ?2 WHERE id = ?1",
-            params![import_id, now],
+            "UPDATE imports SET updated_ms = ?2 WHERE id = ?1",
+            params![import_id, now_ms],
         )?;
         tx.commit()?;
         Ok(())
     }
 
-    /// Failure entries of an import, in the order they were recorded, after `after_num`.
+    /// Failure entries of an import, in the order they were recorded, after the entry numbered
+    /// `after_num`, at most `limit`.
     pub fn failures(
         &self,
         import_id: &str,
@@ -464,24 +556,27 @@ impl Store {
             "SELECT num, location, status, error_type, error_message, updated_ms \
              FROM import_failures WHERE import_id = ?1 AND num > ?2 ORDER BY num LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![import_id, after_num, limit as i64], |r| {
-            let status: String = r.get(2)?;
-            Ok((
-                status,
-                FailureRecord {
-                    num: r.get(0)?,
-                    location: r.get(1)?,
-                    status: FailureStatus::Failed,
-                    error_type: r.get(3)?,
-                    error_message: r.get(4)?,
-                    updated_ms: r.get(5)?,
-                },
-            ))
-        })?;
+        let rows = stmt.query_map(
+            params![import_id, after_num, limit.min(i64::MAX as usize) as i64],
+            |r| {
+                let status: String = r.get(2)?;
+                Ok((
+                    status,
+                    FailureRecord {
+                        num: r.get(0)?,
+                        location: r.get(1)?,
+                        status: FailureStatus::Failed,
+                        error_type: r.get(3)?,
+                        error_message: r.get(4)?,
+                        updated_ms: r.get(5)?,
+                    },
+                ))
+            },
+        )?;
         let mut out = Vec::new();
         for row in rows {
             let (status, mut rec) = row?;
-            rec.status = FailureStatus::parse(&status).ok_or(StoreError::Corrupt {
+            rec.status = FailureStatus::from_db(&status).ok_or(StoreError::Corrupt {
                 table: "import_failures",
                 column: "status",
                 value: status,
@@ -490,4 +585,76 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// Makes `owner` the one run of an ongoing import, until `lease_until_ms`, if no other run
+    /// holds a lease that is still valid at `now_ms`. Returns whether it did.
+    pub fn claim_import(
+        &self,
+        id: &str,
+        owner: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE imports SET owner = ?2, lease_until_ms = ?4 WHERE id = ?1 \
+             AND status IN (?5, ?6) \
+             AND (owner IS NULL OR owner = ?2 OR lease_until_ms IS NULL OR lease_until_ms < ?3)",
+            params![
+                id,
+                owner,
+                now_ms,
+                lease_until_ms,
+                ImportStatus::Initializing.as_db(),
+                ImportStatus::InProgress.as_db()
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Extends `owner`'s lease; returns `false` if it no longer owns a running import (the
+    /// import was stopped, or another run took it over).
+    pub fn renew_import_lease(
+        &self,
+        id: &str,
+        owner: &str,
+        lease_until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE imports SET lease_until_ms = ?3 WHERE id = ?1 AND owner = ?2 \
+             AND status IN (?4, ?5)",
+            params![
+                id,
+                owner,
+                lease_until_ms,
+                ImportStatus::Initializing.as_db(),
+                ImportStatus::InProgress.as_db()
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Gives up `owner`'s claim on an import.
+    pub fn release_import(&self, id: &str, owner: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE imports SET owner = NULL, lease_until_ms = NULL WHERE id = ?1 AND owner = ?2",
+            params![id, owner],
+        )?;
+        Ok(())
+    }
+
+    /// The owner of an import and until when its lease holds, if it has one.
+    pub fn import_owner(&self, id: &str) -> Result<Option<(String, i64)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT owner, lease_until_ms FROM imports WHERE id = ?1")?
+            .query_row([id], |r| {
+                Ok(match (r.get::<_, Option<String>>(0)?, r.get(1)?) {
+                    (Some(o), Some(t)) => Some((o, t)),
+                    _ => None,
+                })
+            })
+            .optional()?
+            .flatten())
+    }
 }
+

@@ -1,47 +1,43 @@
 //! SQLite-backed event data stores: stores, imports and their progress, failures, and events.
 //!
-//! [`Store`] wraps one rusqlite connection. Event data stores ([`EventDataStore`]) and imports
-//! ([`ImportRecord`], with [`ImportStatus`] and [`ImportStatistics`]) are rows; an import's
-//! discovered folders and files are recorded with [`Store::add_prefix`] so that a resumed import
-//! knows exactly which files are left. [`Store::write_files`] commits a batch of finished files
-//! ([`FileWrite`]) in one transaction: their events, their failure entries, the mark that each
-//! file is done and the import's statistics move together, so an interrupted import never keeps
-//! half a file and a resumed one never imports a file twice.
+//! [`Store`] wraps one rusqlite connection. Event data stores ([`EventDataStore`]), their tags,
+//! and imports ([`ImportRecord`], with [`ImportStatus`] and [`ImportStatistics`]) are rows; an
+//! import's discovered folders and files are recorded with [`Store::add_prefix`] so that a
+//! resumed import knows exactly which files are left. [`Store::write_files`] commits a batch of
+//! finished files ([`FileWrite`]) in one transaction: their events, their failure entries, the
+//! mark that each file is done and the import's statistics move together, and only while the
+//! import is still running, so an interrupted or stopped import never keeps half a file, a
+//! resumed one never imports a file twice, and nothing lands after a stop was answered.
 //!
 //! Events are stored as each log file's original gzip bytes, kept once, plus one narrow index
 //! row per event (time, id, source, name, region, account, and the byte span of the record in
 //! the inflated file). [`Store::events`] returns [`StoredEvent`]s with their raw record bytes
 //! exactly as they were in the file. The layout is private to this crate and changes only by
-//! appending to the migrations in `schema.rs`.
+//! appending to the migrations in `schema.rs`. This crate knows nothing of parsing, S3, HTTP or
+//! wire names; every timestamp it writes is the caller's `now` (epoch milliseconds).
 
 mod eds;
 mod error;
 mod events;
 mod imports;
 mod schema;
+mod tags;
 mod write;
 
-pub use eds::{EventDataStore, EventDataStoreStatus, NewEventDataStore};
+pub use eds::{BillingMode, EventDataStore, EventDataStoreStatus, NewEventDataStore};
 pub use error::StoreError;
 pub use events::{EventQuery, StoredEvent};
 pub use imports::{
     FailureRecord, FailureStatus, ImportFilter, ImportRecord, ImportStatistics, ImportStatus,
     NewImport, PendingFile,
 };
+pub use tags::Tag;
 pub use write::{EventRow, FailureRow, FileWrite};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use rustc_hash::FxHashMap;
 use std::path::Path;
 use std::time::Duration;
-
-/// Milliseconds since the Unix epoch, now.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// One connection to a trailport database.
 pub struct Store {
@@ -53,12 +49,11 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
-        let conn = Connection::open(path)?;
-        Store::init(conn)
-    }
-
-    fn init(mut conn: Connection) -> Result<Store, StoreError> {
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(30))?;
+        // Every transaction takes the write lock when it begins, so two writers (two processes
+        // on one file) wait for each other instead of failing when a read upgrades too late.
+        conn.set_transaction_behavior(TransactionBehavior::Immediate);
         // WAL: readers (GetImport while an import runs) never block the writer, and a killed
         // process loses nothing committed. NORMAL sync: a power loss may lose the last
         // transactions but never corrupts; their files are simply imported again on resume.
@@ -67,6 +62,21 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "cache_size", -65536)?;
         schema::migrate(&mut conn)?;
+        Ok(Store {
+            conn,
+            strings: FxHashMap::default(),
+        })
+    }
+
+    /// Opens an existing database for reading only: it is never written, so a read-only file
+    /// (or directory) serves as well. A database of a newer schema is refused.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        schema::check(&conn)?;
         Ok(Store {
             conn,
             strings: FxHashMap::default(),

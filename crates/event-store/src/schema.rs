@@ -102,7 +102,39 @@ const MIGRATIONS: &[&str] = &[
         account     INTEGER
     );
     "#,
+    // 2: tags of event data stores (and any other resource, by ARN), moved out of the store's
+    // settings where the first version kept them.
+    r#"
+    CREATE TABLE tags (
+        num         INTEGER PRIMARY KEY,
+        resource    TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        value       TEXT,
+        UNIQUE (resource, key)
+    );
+    INSERT OR IGNORE INTO tags (resource, key, value)
+        SELECT e.arn, json_extract(t.value, '$.Key'), json_extract(t.value, '$.Value')
+        FROM event_data_stores e, json_each(e.details, '$.TagsList') t
+        WHERE json_valid(e.details) AND json_extract(t.value, '$.Key') IS NOT NULL;
+    "#,
+    // 3: the run that owns an ongoing import, until when (wall-clock ms) its lease holds, and
+    // where its bucket is read from (a resume from elsewhere is refused).
+    r#"
+    ALTER TABLE imports ADD COLUMN owner TEXT;
+    ALTER TABLE imports ADD COLUMN lease_until_ms INTEGER;
+    ALTER TABLE imports ADD COLUMN source_root TEXT;
+    "#,
 ];
+
+/// Refuses a database written by a newer build, without changing anything.
+pub(crate) fn check(conn: &Connection) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::NewerSchema { found, known });
+    }
+    Ok(())
+}
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let known = MIGRATIONS.len() as i64;

@@ -1,6 +1,7 @@
 //! The write path: a batch of finished files committed in one transaction.
 
-use crate::{now_ms, Store, StoreError};
+use crate::imports::{FILE_DONE, FILE_FAILED, FILE_PENDING, FILE_RETRY};
+use crate::{FailureStatus, ImportStatus, Store, StoreError};
 use rusqlite::{params, OptionalExtension, Transaction};
 use rustc_hash::FxHashMap;
 
@@ -40,18 +41,35 @@ pub struct FileWrite<'a> {
 }
 
 impl Store {
-    /// Commits `files` of `import_id` into the store `eds_num`, in one transaction: each file's
-    /// events replace any it had from an earlier attempt, its failure entry is recorded (or its
-    /// retried entry settled), it is marked done, and the import's statistics move with it.
-    /// A file already done is skipped, so a batch written twice changes nothing.
+    /// Commits `files` of `import_id` into the store `eds_num`, in one transaction, if the
+    /// import is still `INITIALIZING` or `IN_PROGRESS` and `owner` still owns it: each file's events replace any it had
+    /// from an earlier attempt, its failure entry is recorded (or its retried entry settled), it
+    /// is marked done, and the import's statistics move with it. A file already done is
+    /// skipped, so a batch written twice changes nothing. Returns `false`, writing nothing,
+    /// when the import is no longer running (a stop was answered first) or no longer `owner`'s:
+    /// its files stay to be read by whoever runs it next.
     pub fn write_files(
         &mut self,
         import_id: &str,
+        owner: &str,
         eds_num: i64,
         files: &[FileWrite<'_>],
-    ) -> Result<(), StoreError> {
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let tx = self.conn.transaction()?;
-        let now = now_ms();
+        let running = tx
+            .prepare_cached("SELECT status, owner FROM imports WHERE id = ?1")?
+            .query_row([import_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+            })
+            .optional()?
+            .is_some_and(|(s, o)| {
+                (s == ImportStatus::Initializing.as_db() || s == ImportStatus::InProgress.as_db())
+                    && o.as_deref() == Some(owner)
+            });
+        if !running {
+            return Ok(false);
+        }
         let mut delta = Delta::default();
         for f in files {
             write_one(
@@ -60,7 +78,7 @@ impl Store {
                 import_id,
                 eds_num,
                 f,
-                now,
+                now_ms,
                 &mut delta,
             )?;
         }
@@ -74,11 +92,11 @@ impl Store {
                 delta.events,
                 delta.failed,
                 delta.prefixes,
-                now
+                now_ms
             ],
         )?;
         match tx.commit() {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(true),
             Err(e) => {
                 // Ids interned in the rolled-back transaction are gone.
                 self.strings.clear();
@@ -102,7 +120,7 @@ fn write_one(
     import_id: &str,
     eds_num: i64,
     f: &FileWrite,
-    now: i64,
+    now_ms: i64,
     delta: &mut Delta,
 ) -> Result<(), StoreError> {
     let Some((state, prefix_no)) = tx
@@ -116,7 +134,7 @@ fn write_one(
     else {
         return Ok(());
     };
-    if state != 0 {
+    if state != FILE_PENDING && state != FILE_RETRY {
         return Ok(());
     }
     // Events of an earlier attempt at this file (a retried partial file) are replaced.
@@ -191,32 +209,43 @@ fn write_one(
         }
         delta.events += f.events.len() as i64;
     }
-    // Settle a retried entry of this file, or record a new one.
+    // Settle a retried entry of this file, or record a new one. A retried entry already counts
+    // in FailedEntries: it leaves it only when it succeeds.
     let retried: Option<i64> = tx
         .prepare_cached(
-            "SELECT num FROM import_failures WHERE import_id = ?1 AND file_no = ?2 AND status = 'RETRY'",
+            "SELECT num FROM import_failures WHERE import_id = ?1 AND file_no = ?2 AND status = ?3",
         )?
-        .query_row(params![import_id, f.file_no], |r| r.get(0))
+        .query_row(
+            params![import_id, f.file_no, FailureStatus::Retry.as_db()],
+            |r| r.get(0),
+        )
         .optional()?;
     match (retried, f.failure) {
         (Some(num), None) => {
             tx.prepare_cached(
-                "UPDATE import_failures SET status = 'SUCCEEDED', updated_ms = ?2 WHERE num = ?1",
+                "UPDATE import_failures SET status = ?3, updated_ms = ?2 WHERE num = ?1",
             )?
-            .execute(params![num, now])?;
+            .execute(params![num, now_ms, FailureStatus::Succeeded.as_db()])?;
+            delta.failed -= 1;
         }
         (Some(num), Some(fail)) => {
             tx.prepare_cached(
-                "UPDATE import_failures SET status = 'FAILED', error_type = ?2, error_message = ?3, \
+                "UPDATE import_failures SET status = ?6, error_type = ?2, error_message = ?3, \
                  location = ?4, updated_ms = ?5 WHERE num = ?1",
             )?
-            .execute(params![num, fail.error_type, fail.error_message, fail.location, now])?;
-            delta.failed += 1;
+            .execute(params![
+                num,
+                fail.error_type,
+                fail.error_message,
+                fail.location,
+                now_ms,
+                FailureStatus::Failed.as_db()
+            ])?;
         }
         (None, Some(fail)) => {
             tx.prepare_cached(
                 "INSERT INTO import_failures (import_id, file_no, location, status, error_type, \
-                 error_message, updated_ms) VALUES (?1, ?2, ?3, 'FAILED', ?4, ?5, ?6)",
+                 error_message, updated_ms) VALUES (?1, ?2, ?3, ?7, ?4, ?5, ?6)",
             )?
             .execute(params![
                 import_id,
@@ -224,27 +253,35 @@ fn write_one(
                 fail.location,
                 fail.error_type,
                 fail.error_message,
-                now
+                now_ms,
+                FailureStatus::Failed.as_db()
             ])?;
             delta.failed += 1;
         }
         (None, None) => {}
     }
-    let new_state = if f.failure.is_some() { 2 } else { 1 };
+    let new_state = if f.failure.is_some() {
+        FILE_FAILED
+    } else {
+        FILE_DONE
+    };
     tx.prepare_cached("UPDATE import_files SET state = ?3 WHERE import_id = ?1 AND file_no = ?2")?
         .execute(params![import_id, f.file_no, new_state])?;
-    let (done, total): (i64, i64) = tx
-        .prepare_cached(
-            "UPDATE import_prefixes SET files_done = files_done + 1 \
-             WHERE import_id = ?1 AND prefix_no = ?2 RETURNING files_done, files_total",
-        )?
-        .query_row(params![import_id, prefix_no], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-    if done == total {
-        delta.prefixes += 1;
+    // A file read again by a retry already counts as completed, and so does its folder.
+    if state == FILE_PENDING {
+        let (done, total): (i64, i64) = tx
+            .prepare_cached(
+                "UPDATE import_prefixes SET files_done = files_done + 1 \
+                 WHERE import_id = ?1 AND prefix_no = ?2 RETURNING files_done, files_total",
+            )?
+            .query_row(params![import_id, prefix_no], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        if done == total {
+            delta.prefixes += 1;
+        }
+        delta.files += 1;
     }
-    delta.files += 1;
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 //! The store through its public API, on real SQLite files.
 
 use event_store::{
-    EventDataStoreStatus, EventQuery, EventRow, FailureRow, FailureStatus, FileWrite, ImportFilter,
-    ImportStatus, NewEventDataStore, NewImport, Store, StoreError,
+    BillingMode, EventDataStoreStatus, EventQuery, EventRow, FailureRow, FailureStatus, FileWrite,
+    ImportFilter, ImportStatus, NewEventDataStore, NewImport, Store, StoreError, Tag,
 };
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -22,38 +22,57 @@ struct Setup {
     import: String,
 }
 
+/// The run that owns the test's import.
+const OWNER: &str = "run-1";
+const ARN: &str = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/eds-1";
+
+fn new_eds(id: &str, arn: &str, name: &str) -> NewEventDataStore {
+    NewEventDataStore {
+        id: id.into(),
+        arn: arn.into(),
+        name: name.into(),
+        status: EventDataStoreStatus::Enabled,
+        retention_days: 366,
+        termination_protection: true,
+        multi_region: true,
+        organization: false,
+        billing_mode: BillingMode::ExtendableRetention,
+        details: "{}".into(),
+        now_ms: 1_000,
+    }
+}
+
+fn new_import(id: &str, eds_num: i64, now_ms: i64) -> NewImport {
+    NewImport {
+        id: id.into(),
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        destination: ARN.into(),
+        eds_num: Some(eds_num),
+        source_uri: "s3://b/".into(),
+        now_ms,
+        ..Default::default()
+    }
+}
+
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.db");
     let store = Store::open(&path).unwrap();
     let eds = store
-        .create_event_data_store(&NewEventDataStore::with_defaults(
-            "s",
-            "us-east-1",
-            "123456789012",
-        ))
+        .create_event_data_store(&new_eds("eds-1", ARN, "s"))
         .unwrap();
-    let import = store
-        .create_import(&NewImport {
-            account: "123456789012".into(),
-            region: "us-east-1".into(),
-            destination: eds.arn.clone(),
-            eds_num: Some(eds.num),
-            source_uri: "s3://b/".into(),
-            ..Default::default()
-        })
-        .unwrap();
-    store
-        .add_prefix(
-            &import.id,
-            "p1/",
-            &[("p1/a".into(), 10), ("p1/b".into(), 20)],
-        )
-        .unwrap();
-    store
-        .add_prefix(&import.id, "p2/", &[("p2/c".into(), 30)])
-        .unwrap();
-    store.finish_discovery(&import.id).unwrap();
+    let import = store.create_import(&new_import("imp-1", eds.num, 2_000)).unwrap();
+    assert!(store.claim_import(&import.id, OWNER, 0, i64::MAX).unwrap());
+    for (prefix, files) in [
+        ("p1/", vec![("p1/a".to_string(), 10), ("p1/b".to_string(), 20)]),
+        ("p2/", vec![("p2/c".to_string(), 30)]),
+    ] {
+        assert!(store
+            .add_prefix(&import.id, OWNER, prefix, &files, 3_000)
+            .unwrap());
+    }
+    assert!(store.finish_discovery(&import.id, OWNER, 3_000).unwrap());
     Setup {
         _dir: dir,
         path,
@@ -94,11 +113,11 @@ fn rows() -> Vec<EventRow<'static>> {
 #[test]
 fn migrations_apply_once_and_refuse_a_newer_schema() {
     let s = setup();
-    assert_eq!(s.store.schema_version().unwrap(), 1);
+    assert_eq!(s.store.schema_version().unwrap(), 3);
     drop(s.store);
     let again = Store::open(&s.path).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 1);
-    assert_eq!(again.event_data_stores().unwrap().len(), 1);
+    assert_eq!(again.schema_version().unwrap(), 3);
+    assert_eq!(again.event_data_stores("arn:", 0, 10).unwrap().len(), 1);
     drop(again);
     let conn = rusqlite::Connection::open(&s.path).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
@@ -107,32 +126,116 @@ fn migrations_apply_once_and_refuse_a_newer_schema() {
         Store::open(&s.path),
         Err(StoreError::NewerSchema {
             found: 99,
-            known: 1
+            known: 3
         })
+    ));
+    assert!(matches!(
+        Store::open_read_only(&s.path),
+        Err(StoreError::NewerSchema { .. })
     ));
 }
 
+/// The first schema kept tags inside the store's settings; the migration moves them out.
 #[test]
-fn event_data_stores_are_found_by_arn_id_or_name() {
+fn tags_of_the_first_schema_move_to_their_table() {
+    // A database of the first schema: today's, with migrations 2 and 3 taken back.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    drop(Store::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE tags; ALTER TABLE imports DROP COLUMN owner; \
+         ALTER TABLE imports DROP COLUMN lease_until_ms; \
+         ALTER TABLE imports DROP COLUMN source_root; PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO event_data_stores VALUES (1, 'x', 'arn:x', 'x', 'ENABLED', 7, 0, 1, 0, \
+         'EXTENDABLE_RETENTION_PRICING', ?1, 0, 0)",
+        [r#"{"TagsList":[{"Key":"team","Value":"sec"},{"Key":"bare"}]}"#],
+    )
+    .unwrap();
+    drop(conn);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store.tags("arn:x").unwrap(),
+        [
+            Tag {
+                key: "team".into(),
+                value: Some("sec".into())
+            },
+            Tag {
+                key: "bare".into(),
+                value: None
+            }
+        ]
+    );
+}
+
+#[test]
+fn a_read_only_file_opens_for_reading() {
     let s = setup();
-    let all = s.store.event_data_stores().unwrap();
-    let eds = &all[0];
-    assert!(eds
-        .arn
-        .starts_with("arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/"));
-    assert_eq!(eds.arn.rsplit('/').next().unwrap(), eds.id);
-    assert_eq!(eds.id.len(), 36);
-    for key in [&eds.arn, &eds.id, &"s".to_string()] {
+    drop(s.store);
+    let mut perms = std::fs::metadata(&s.path).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&s.path, perms).unwrap();
+    let ro = Store::open_read_only(&s.path).unwrap();
+    assert_eq!(ro.import(&s.import).unwrap().unwrap().id, s.import);
+    assert_eq!(ro.events(&EventQuery { limit: 1, ..Default::default() }).unwrap(), []);
+}
+
+#[test]
+fn event_data_stores_are_found_by_arn_id_or_name_and_listed_by_arn_prefix() {
+    let s = setup();
+    let other = "arn:aws:cloudtrail:eu-west-1:123456789012:eventdatastore/eds-2";
+    s.store
+        .create_event_data_store(&new_eds("eds-2", other, "t"))
+        .unwrap();
+    let mine = s
+        .store
+        .event_data_stores("arn:aws:cloudtrail:us-east-1:123456789012:", 0, 10)
+        .unwrap();
+    assert_eq!(mine.len(), 1);
+    let eds = &mine[0];
+    assert_eq!((eds.arn.as_str(), eds.created_ms), (ARN, 1_000));
+    for key in [ARN, "eds-1", "s"] {
         assert_eq!(s.store.event_data_store(key).unwrap().as_ref(), Some(eds));
     }
     assert_eq!(s.store.event_data_store("nope").unwrap(), None);
-    s.store
-        .set_event_data_store_status(&eds.id, EventDataStoreStatus::PendingDeletion)
-        .unwrap();
+    // Pages by row number.
+    let all = s.store.event_data_stores("arn:aws:", 0, 1).unwrap();
+    assert_eq!(all.len(), 1);
+    let rest = s.store.event_data_stores("arn:aws:", all[0].num, 10).unwrap();
+    assert_eq!(rest.iter().map(|e| e.arn.as_str()).collect::<Vec<_>>(), [other]);
+    let mut changed = eds.clone();
+    changed.status = EventDataStoreStatus::PendingDeletion;
+    changed.billing_mode = BillingMode::FixedRetention;
+    s.store.update_event_data_store(&changed, 5_000).unwrap();
+    let read = s.store.event_data_store("eds-1").unwrap().unwrap();
     assert_eq!(
-        s.store.event_data_store(&eds.id).unwrap().unwrap().status,
-        EventDataStoreStatus::PendingDeletion
+        (read.status, read.billing_mode, read.updated_ms),
+        (EventDataStoreStatus::PendingDeletion, BillingMode::FixedRetention, 5_000)
     );
+}
+
+#[test]
+fn tags_are_added_replaced_and_removed_by_key() {
+    let s = setup();
+    let t = |k: &str, v: Option<&str>| Tag {
+        key: k.into(),
+        value: v.map(String::from),
+    };
+    s.store
+        .add_tags(ARN, &[t("a", Some("1")), t("b", None)])
+        .unwrap();
+    s.store.add_tags(ARN, &[t("a", Some("2")), t("c", Some("3"))]).unwrap();
+    assert_eq!(
+        s.store.tags(ARN).unwrap(),
+        [t("a", Some("2")), t("b", None), t("c", Some("3"))]
+    );
+    s.store.remove_tags(ARN, &["b", "absent"]).unwrap();
+    assert_eq!(s.store.tags(ARN).unwrap(), [t("a", Some("2")), t("c", Some("3"))]);
+    assert_eq!(s.store.tags("arn:other").unwrap(), []);
 }
 
 #[test]
@@ -153,9 +256,9 @@ fn a_file_is_written_exactly_once_and_read_back_byte_exact() {
         strings: STRINGS,
         failure: None,
     };
-    s.store.write_files(&s.import, s.eds, &[write]).unwrap();
+    assert!(s.store.write_files(&s.import, OWNER, s.eds, &[write], 4_000).unwrap());
     // The same file again (a replayed batch) changes nothing.
-    s.store.write_files(&s.import, s.eds, &[write]).unwrap();
+    assert!(s.store.write_files(&s.import, OWNER, s.eds, &[write], 4_000).unwrap());
     let import = s.store.import(&s.import).unwrap().unwrap();
     assert_eq!(import.statistics.files_completed, 1);
     assert_eq!(import.statistics.events_completed, 2);
@@ -219,7 +322,7 @@ fn prefixes_complete_when_all_their_files_are_done() {
             failure: Some(failure),
         },
     ];
-    s.store.write_files(&s.import, s.eds, &writes).unwrap();
+    assert!(s.store.write_files(&s.import, OWNER, s.eds, &writes, 4_000).unwrap());
     let st = s.store.import(&s.import).unwrap().unwrap().statistics;
     assert_eq!(
         (st.prefixes_completed, st.files_completed, st.failed_entries),
@@ -251,16 +354,14 @@ fn a_retried_file_replaces_its_events_and_settles_its_entry() {
         strings: STRINGS,
         failure: Some(failure),
     };
-    s.store.write_files(&s.import, s.eds, &[partial]).unwrap();
-    s.store
-        .set_import_status(&s.import, ImportStatus::Failed)
-        .unwrap();
-
-    assert_eq!(s.store.prepare_retry(&s.import).unwrap(), 1);
+    assert!(s.store.write_files(&s.import, OWNER, s.eds, &[partial], 4_000).unwrap());
+    fail_and_retry(&s);
     let st = s.store.import(&s.import).unwrap().unwrap().statistics;
+    // A retry moves no statistic: the entry counts until it is settled, the file stays
+    // completed, its events stay until replaced.
     assert_eq!(
         (st.files_completed, st.failed_entries, st.events_completed),
-        (0, 0, 2)
+        (1, 1, 2)
     );
     assert_eq!(
         s.store.failures(&s.import, 0, 10).unwrap()[0].status,
@@ -269,7 +370,7 @@ fn a_retried_file_replaces_its_events_and_settles_its_entry() {
     assert_eq!(s.store.pending_files(&s.import, -1, 10).unwrap().len(), 3);
 
     // The retry fails the same way: the entry is FAILED again, events are not doubled.
-    s.store.write_files(&s.import, s.eds, &[partial]).unwrap();
+    assert!(s.store.write_files(&s.import, OWNER, s.eds, &[partial], 4_000).unwrap());
     let st = s.store.import(&s.import).unwrap().unwrap().statistics;
     assert_eq!(
         (st.files_completed, st.failed_entries, st.events_completed),
@@ -289,12 +390,12 @@ fn a_retried_file_replaces_its_events_and_settles_its_entry() {
     assert_eq!((f.len(), f[0].status), (1, FailureStatus::Failed));
 
     // A second retry succeeds: SUCCEEDED, still two events.
-    s.store.prepare_retry(&s.import).unwrap();
+    fail_and_retry(&s);
     let ok = FileWrite {
         failure: None,
         ..partial
     };
-    s.store.write_files(&s.import, s.eds, &[ok]).unwrap();
+    assert!(s.store.write_files(&s.import, OWNER, s.eds, &[ok], 4_000).unwrap());
     let st = s.store.import(&s.import).unwrap().unwrap().statistics;
     assert_eq!(
         (st.files_completed, st.failed_entries, st.events_completed),
@@ -307,10 +408,75 @@ fn a_retried_file_replaces_its_events_and_settles_its_entry() {
     assert_eq!(s.store.event_count(None).unwrap(), 2);
 }
 
+/// Ends the test's import FAILED, sends it round again, and claims it for OWNER.
+fn fail_and_retry(s: &Setup) {
+    assert!(s
+        .store
+        .transition_import(
+            &s.import,
+            &[ImportStatus::Initializing, ImportStatus::InProgress],
+            ImportStatus::Failed,
+            Some(OWNER),
+            5_000
+        )
+        .unwrap());
+    assert_eq!(s.store.prepare_retry(&s.import, 6_000).unwrap(), 1);
+    assert!(s
+        .store
+        .transition_import(&s.import, &[ImportStatus::Failed], ImportStatus::Initializing, None, 6_000)
+        .unwrap());
+    assert!(s.store.claim_import(&s.import, OWNER, 0, i64::MAX).unwrap());
+}
+
+/// A batch lands only while its run owns a running import: not after a stop was answered, not
+/// for a run that lost the import to another.
+#[test]
+fn a_batch_lands_only_while_its_run_owns_the_import() {
+    let mut s = setup();
+    let write = FileWrite {
+        file_no: 0,
+        key: "p1/a",
+        gz: b"",
+        events: &[],
+        strings: &[],
+        failure: None,
+    };
+    assert!(!s.store.write_files(&s.import, "someone-else", s.eds, &[write], 1).unwrap());
+    assert!(!s.store.claim_import(&s.import, "run-2", 10, 20).unwrap(), "the lease holds");
+    // A stop ends the claim: the run's next batch is refused and nothing moves.
+    assert!(s
+        .store
+        .transition_import(
+            &s.import,
+            &[ImportStatus::Initializing],
+            ImportStatus::Stopped,
+            None,
+            7_000
+        )
+        .unwrap());
+    assert_eq!(s.store.import_owner(&s.import).unwrap(), None);
+    assert!(!s.store.write_files(&s.import, OWNER, s.eds, &[write], 8_000).unwrap());
+    assert!(!s.store.renew_import_lease(&s.import, OWNER, i64::MAX).unwrap());
+    let import = s.store.import(&s.import).unwrap().unwrap();
+    assert_eq!((import.statistics.files_completed, import.updated_ms), (0, 7_000));
+    assert!(!s.store.claim_import(&s.import, "run-2", 0, 1).unwrap(), "a stopped import is not claimed");
+    // An expired lease is taken over.
+    let other = s.store.create_import(&new_import("imp-2", s.eds, 9_000)).unwrap();
+    assert!(s.store.claim_import(&other.id, "run-a", 100, 200).unwrap());
+    assert!(!s.store.claim_import(&other.id, "run-b", 150, 300).unwrap());
+    assert!(s.store.claim_import(&other.id, "run-b", 201, 300).unwrap());
+    assert!(!s.store.add_prefix(&other.id, "run-a", "x/", &[], 1).unwrap());
+    assert_eq!(s.store.import_owner(&other.id).unwrap(), Some(("run-b".into(), 300)));
+    s.store.release_import(&other.id, "run-a").unwrap();
+    assert_eq!(s.store.import_owner(&other.id).unwrap(), Some(("run-b".into(), 300)));
+    s.store.release_import(&other.id, "run-b").unwrap();
+    assert_eq!(s.store.import_owner(&other.id).unwrap(), None);
+}
+
 #[test]
 fn imports_filter_and_transition() {
     let s = setup();
-    let all = s.store.imports(&ImportFilter::default()).unwrap();
+    let all = s.store.imports(&ImportFilter::default(), None, 10).unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].status, ImportStatus::Initializing);
     assert!(!s
@@ -318,7 +484,19 @@ fn imports_filter_and_transition() {
         .transition_import(
             &s.import,
             &[ImportStatus::InProgress],
-            ImportStatus::Completed
+            ImportStatus::Completed,
+            None,
+            1
+        )
+        .unwrap());
+    assert!(!s
+        .store
+        .transition_import(
+            &s.import,
+            &[ImportStatus::Initializing],
+            ImportStatus::InProgress,
+            Some("not-the-owner"),
+            1
         )
         .unwrap());
     assert!(s
@@ -326,18 +504,35 @@ fn imports_filter_and_transition() {
         .transition_import(
             &s.import,
             &[ImportStatus::Initializing],
-            ImportStatus::InProgress
+            ImportStatus::InProgress,
+            Some(OWNER),
+            1
         )
         .unwrap());
     let f = ImportFilter {
         status: Some(ImportStatus::InProgress),
         ..Default::default()
     };
-    assert_eq!(s.store.imports(&f).unwrap().len(), 1);
+    assert_eq!(s.store.imports(&f, None, 10).unwrap().len(), 1);
     let f = ImportFilter {
         destination: Some("other".into()),
         ..Default::default()
     };
-    assert!(s.store.imports(&f).unwrap().is_empty());
+    assert!(s.store.imports(&f, None, 10).unwrap().is_empty());
+    // Newest first, paged by (creation time, ID): an import created between two pages does
+    // not repeat an item.
+    for (id, at) in [("imp-3", 9_000), ("imp-2", 9_000), ("imp-4", 8_000)] {
+        s.store.create_import(&new_import(id, s.eds, at)).unwrap();
+    }
+    let ids = |v: Vec<event_store::ImportRecord>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
+    let first = s.store.imports(&ImportFilter::default(), None, 2).unwrap();
+    let last = first.last().map(|i| (i.created_ms, i.id.clone())).unwrap();
+    assert_eq!(ids(first), ["imp-3", "imp-2"]);
+    s.store.create_import(&new_import("imp-5", s.eds, 10_000)).unwrap();
+    let next = s
+        .store
+        .imports(&ImportFilter::default(), Some((last.0, &last.1)), 10)
+        .unwrap();
+    assert_eq!(ids(next), ["imp-4", "imp-1"]);
     assert_eq!(s.store.pending_totals(&s.import).unwrap(), (3, 60));
 }

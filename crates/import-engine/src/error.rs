@@ -1,6 +1,7 @@
-//! Errors of the import lifecycle, named for the conditions the API reports.
+//! Errors of the engine, one variant for every refusal an operation can give, named for the
+//! condition (the API crate maps each to its wire name).
 
-use event_store::StoreError;
+use event_store::{EventDataStoreStatus, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -8,18 +9,49 @@ pub enum EngineError {
     ImportNotFound(String),
     #[error("The specified event data store was not found: {0}")]
     EventDataStoreNotFound(String),
-    #[error("The event data store {0} is not active (pending deletion).")]
+    #[error("The specified event data store ARN is not valid or does not map to an event data store in your account: {0}")]
+    EventDataStoreArnInvalid(String),
+    #[error("An event data store with the name {0} already exists.")]
+    EventDataStoreAlreadyExists(String),
+    #[error("Your account has the maximum of {max} event data stores in {region}.")]
+    EventDataStoreMaxLimitExceeded { region: String, max: usize },
+    #[error("The event data store {0} has termination protection enabled; disable it with UpdateEventDataStore first.")]
+    EventDataStoreTerminationProtected(String),
+    #[error("The event data store {0} has an import in progress.")]
+    EventDataStoreHasOngoingImport(String),
+    #[error("The event data store {0} is inactive (pending deletion).")]
     InactiveEventDataStore(String),
-    #[error("The event data store {0} is in status {1}, which does not accept imports.")]
-    InvalidEventDataStoreStatus(String, String),
+    /// The store's status does not allow the operation; `needed` says which status would.
+    #[error("The event data store {arn} is in status {status:?}, which does not allow this operation.")]
+    InvalidEventDataStoreStatus {
+        arn: String,
+        status: EventDataStoreStatus,
+        needed: Option<EventDataStoreStatus>,
+    },
+    #[error("The event data store {0} does not collect CloudTrail events.")]
+    InvalidEventDataStoreCategory(String),
+    #[error("{0}")]
+    InvalidEventSelectors(String),
+    #[error("{0}")]
+    InvalidParameter(String),
     #[error("The account already has an ongoing import: {0}")]
     AccountHasOngoingImport(String),
     #[error("{0}")]
     OperationNotPermitted(String),
     #[error("The import source is not valid: {0}")]
     InvalidImportSource(String),
+    #[error("{0}")]
+    CloudTrailArnInvalid(String),
+    #[error("The resource type of {0} is not supported.")]
+    ResourceTypeNotSupported(String),
+    #[error("The specified resource is not found: {0}")]
+    ResourceNotFound(String),
+    #[error("{0}")]
+    InvalidTagParameter(String),
+    #[error("The number of tags on {0} would exceed the limit of 50.")]
+    TagsLimitExceeded(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("the writer thread stopped: {0}")]
-    Writer(String),
+    #[error("the import run failed: {0}")]
+    Run(String),
 }

@@ -1,26 +1,57 @@
-//! The CloudTrail Lake import lifecycle, joining discovery, ingest and the store.
+//! The engine: every rule and every operation of trailport's event data stores and imports,
+//! joining discovery, ingest and the store.
 //!
-//! An [`Engine`] owns the database. [`Engine::start_import`] checks the destination and the
-//! one-ongoing-import rule and records a new import as `INITIALIZING`; [`Engine::run_import`]
-//! drives it: discovery records every folder and file (so a resume knows what is left), the
-//! status moves to `IN_PROGRESS`, files are parsed on the rayon pool and handed to a single
-//! writer thread that commits them in large transactions, and the import ends `COMPLETED`,
-//! `FAILED` (some failure entries) or `STOPPED` ([`Engine::stop_import`], or the caller's stop
-//! flag). [`Engine::retry_import`] sends a `STOPPED` or `FAILED` import round again: it resumes
-//! where it stopped and re-tries its failed entries. [`count_only`] runs discovery and ingest
-//! without a store, for dry runs.
+//! An [`Engine`] owns one database, a [`Clock`], the buckets it can read (a
+//! [`SourceResolver`]) and the runs going on. Each operation takes one input and returns domain
+//! types or an [`EngineError`] named for the refusal: event data stores
+//! ([`Engine::create_event_data_store`], get, list, update, delete, restore, start and stop
+//! ingestion, and their tags, with the advanced event selector rules of `selectors.rs`) and
+//! imports ([`Engine::start_import`], [`Engine::retry_import`], [`Engine::stop_import`], get,
+//! list, list failures). A run ([`Engine::run_import`], on a thread of its own for a server)
+//! claims its import, so one process at a time runs it; discovery records every folder and file
+//! (so a resume knows what is left), files are parsed on the rayon pool and committed by a
+//! single writer thread in large transactions that land only while the run still owns the
+//! import, and the import ends `COMPLETED`, `FAILED` (some failure entries) or `STOPPED`.
+//! [`Engine::resume_interrupted`] restarts the runs a stopped process left behind, and
+//! [`count_only`] runs discovery and ingest without a store, for dry runs.
+//!
+//! The command line and the server call the same operations, so they cannot disagree; the
+//! wire spellings of everything here live in the API crate.
 
+mod clock;
+mod eds;
 mod engine;
 mod error;
+mod imports;
+mod runner;
+mod scope;
+mod selectors;
 mod sources;
 mod writer;
 
-pub use engine::{count_only, DiscoveredFn, Engine, ImportSpec, Progress, ProgressFn, RunOptions};
+pub use clock::{wall_ms, Clock, FixedClock, SystemClock};
+pub use eds::{
+    CreateEventDataStore, CreatedEventDataStore, EventDataStore, ResourceTags,
+    UpdateEventDataStore, MAX_EVENT_DATA_STORES, MAX_RETENTION_DAYS, MAX_TAGS,
+};
+pub use engine::{BatchLimits, Engine, EngineConfig, Page, RetentionPolicy};
 pub use error::EngineError;
 pub use event_store::{
-    EventDataStore, EventDataStoreStatus, EventQuery, FailureRecord, FailureStatus, ImportFilter,
-    ImportRecord, ImportStatistics, ImportStatus, NewEventDataStore, StoredEvent,
+    BillingMode, EventDataStoreStatus, EventQuery, FailureRecord, FailureStatus, ImportRecord,
+    ImportStatistics, ImportStatus, StoredEvent, Tag,
 };
-pub use sources::{DirResolver, SourceResolver};
+pub use imports::{ImportCursor, ListImports, StartImport};
+pub use runner::{count_only, CommitHook, DiscoveredFn, Progress, ProgressFn, RunControl};
+pub use scope::{partition_of, CloudTrailArn, Scope, PARTITIONS};
+pub use selectors::{default_selectors, AdvancedEventSelector, AdvancedFieldSelector};
+pub use sources::{DirResolver, NoBuckets, OneBucket, SourceResolver};
 pub use trail_discovery::{Location, ObjectSource};
+pub use trail_ingest::{ErrorType, IngestStats};
 pub use writer::event_rows;
+
+impl Engine {
+    /// Stored events, raw records byte for byte.
+    pub fn events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, EngineError> {
+        Ok(self.store().events(q)?)
+    }
+}

@@ -34,3 +34,30 @@ impl SourceResolver for DirResolver {
         }
     }
 }
+
+/// One bucket already opened (the command line's): it resolves its own name only.
+pub struct OneBucket(pub Arc<dyn ObjectSource>);
+
+impl SourceResolver for OneBucket {
+    fn resolve(&self, bucket: &str, _region: &str) -> Result<Arc<dyn ObjectSource>, EngineError> {
+        if bucket == self.0.bucket() {
+            Ok(self.0.clone())
+        } else {
+            Err(EngineError::InvalidImportSource(format!(
+                "The bucket {bucket} is not the one this command reads ({}).",
+                self.0.bucket()
+            )))
+        }
+    }
+}
+
+/// No buckets at all.
+pub struct NoBuckets;
+
+impl SourceResolver for NoBuckets {
+    fn resolve(&self, bucket: &str, _region: &str) -> Result<Arc<dyn ObjectSource>, EngineError> {
+        Err(EngineError::InvalidImportSource(format!(
+            "The bucket {bucket} does not exist."
+        )))
+    }
+}

@@ -1,38 +1,45 @@
 //! The single writer thread: parsed files in, one transaction per batch out.
 
-use crate::engine::Progress;
-use event_store::{EventRow, FailureRow, FileWrite, Store};
+use crate::clock::Clock;
+use crate::engine::BatchLimits;
+use crate::runner::Progress;
+use event_store::{EventRow, FailureRow, FileWrite, Store, StoreError};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
-use trail_ingest::{FileTask, ParsedFile};
+use std::time::Instant;
+use trail_ingest::{stats_of, FileTask, ParsedFile};
 
-/// When a batch is committed: whichever limit is reached first.
-pub(crate) struct BatchLimits {
-    pub events: usize,
-    pub bytes: usize,
-    pub latency: Duration,
+/// Which import the writer commits for.
+pub(crate) struct Target<'a> {
+    pub import_id: &'a str,
+    /// The run that owns the import: a commit lands only while it still does.
+    pub owner: &'a str,
+    pub eds_num: i64,
+    /// The run's stop flag: once it is set, nothing more is committed.
+    pub stop: &'a AtomicBool,
 }
 
-impl Default for BatchLimits {
-    fn default() -> Self {
-        BatchLimits {
-            events: 100_000,
-            bytes: 64 << 20,
-            latency: Duration::from_millis(250),
-        }
-    }
+/// How the writer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriterEnd {
+    /// Every file received was committed.
+    Drained,
+    /// The import stopped being this run's; the batch in hand was not written.
+    Refused,
+    /// The run was stopped; the batch in hand was not written.
+    Stopped,
 }
 
 /// Receives parsed files until the channel closes, committing them in batches; calls
 /// `on_commit` after each commit with the running totals.
 pub(crate) fn run(
     mut store: Store,
-    import_id: &str,
-    eds_num: i64,
+    target: Target<'_>,
     rx: Receiver<(FileTask, ParsedFile)>,
     limits: BatchLimits,
+    clock: &dyn Clock,
     on_commit: &dyn Fn(&Progress),
-) -> Result<Progress, event_store::StoreError> {
+) -> Result<WriterEnd, StoreError> {
     let mut totals = Progress::default();
     let mut batch: Vec<(FileTask, ParsedFile)> = Vec::new();
     let (mut events, mut bytes) = (0usize, 0usize);
@@ -57,28 +64,29 @@ pub(crate) fn run(
             Err(RecvTimeoutError::Timeout) => false,
             Err(RecvTimeoutError::Disconnected) => true,
         };
-        let due =
-            events >= limits.events || bytes >= limits.bytes || oldest.elapsed() >= limits.latency;
+        let due = batch.len() >= limits.files
+            || events >= limits.events
+            || bytes >= limits.bytes
+            || oldest.elapsed() >= limits.latency;
+        if target.stop.load(Ordering::SeqCst) {
+            // Files parsed but not committed stay pending for whoever runs the import next.
+            return Ok(WriterEnd::Stopped);
+        }
         if !batch.is_empty() && (due || closed) {
             let started = Instant::now();
-            commit(&mut store, import_id, eds_num, &batch)?;
+            if !commit(&mut store, &target, &batch, clock.now_ms())? {
+                return Ok(WriterEnd::Refused);
+            }
             totals.store_ns += started.elapsed().as_nanos() as u64;
             for (_, f) in &batch {
-                totals.read_ns += f.timings.read_ns;
-                totals.inflate_ns += f.timings.inflate_ns;
-                totals.parse_ns += f.timings.parse_ns;
-                totals.files_done += 1;
-                totals.events += f.events.len() as u64;
-                totals.failed_entries += u64::from(f.failure.is_some());
-                totals.bytes_read += f.original.len() as u64;
-                totals.bytes_inflated += f.text.len() as u64;
+                totals.stats += stats_of(f);
             }
             on_commit(&totals);
             batch.clear();
             (events, bytes) = (0, 0);
         }
         if closed {
-            return Ok(totals);
+            return Ok(WriterEnd::Drained);
         }
     }
 }
@@ -102,10 +110,10 @@ pub fn event_rows(f: &ParsedFile) -> Vec<EventRow<'_>> {
 
 fn commit(
     store: &mut Store,
-    import_id: &str,
-    eds_num: i64,
+    target: &Target<'_>,
     batch: &[(FileTask, ParsedFile)],
-) -> Result<(), event_store::StoreError> {
+    now_ms: i64,
+) -> Result<bool, StoreError> {
     let rows: Vec<Vec<EventRow>> = batch.iter().map(|(_, f)| event_rows(f)).collect();
     let strings: Vec<Vec<&str>> = batch
         .iter()
@@ -123,10 +131,16 @@ fn commit(
             strings,
             failure: f.failure.as_ref().map(|x| FailureRow {
                 location: &x.location,
-                error_type: &x.error_type,
+                error_type: x.error_type.as_str(),
                 error_message: &x.error_message,
             }),
         })
         .collect();
-    store.write_files(import_id, eds_num, &writes)
+    store.write_files(
+        target.import_id,
+        target.owner,
+        target.eds_num,
+        &writes,
+        now_ms,
+    )
 }

@@ -17,19 +17,6 @@ pub enum SourceErrorKind {
     Other,
 }
 
-impl SourceErrorKind {
-    /// The `ErrorType` a failure entry carries for this kind of problem.
-    pub fn error_type(self) -> &'static str {
-        match self {
-            SourceErrorKind::NoSuchBucket => "NoSuchBucket",
-            SourceErrorKind::NoSuchKey => "NoSuchKey",
-            SourceErrorKind::AccessDenied => "AccessDenied",
-            SourceErrorKind::InvalidObjectState => "InvalidObjectState",
-            SourceErrorKind::Other => "ObjectReadError",
-        }
-    }
-}
-
 /// An error from an [`crate::ObjectSource`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
@@ -68,6 +55,4 @@ pub enum DiscoveryError {
         prefix: String,
         source: SourceError,
     },
-    #[error("{0}")]
-    Callback(String),
 }

@@ -220,6 +220,8 @@ pub struct MemorySource {
     bucket: String,
     objects: BTreeMap<String, Vec<u8>>,
     list_calls: AtomicU64,
+    /// How many times each key was opened.
+    reads: std::sync::Mutex<BTreeMap<String, u64>>,
 }
 
 impl MemorySource {
@@ -232,6 +234,11 @@ impl MemorySource {
 
     pub fn put(&mut self, key: impl Into<String>, body: impl Into<Vec<u8>>) {
         self.objects.insert(key.into(), body.into());
+    }
+
+    /// How many times each key was opened (for tests of the readers).
+    pub fn reads(&self) -> BTreeMap<String, u64> {
+        self.reads.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -267,6 +274,12 @@ impl ObjectSource for MemorySource {
     }
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send + '_>, SourceError> {
+        *self
+            .reads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.to_string())
+            .or_default() += 1;
         match self.objects.get(key) {
             Some(body) => Ok(Box::new(body.as_slice())),
             None => Err(SourceError::new(SourceErrorKind::NoSuchKey, key)),

@@ -1,17 +1,15 @@
 //! The walk: which folders are scanned, which are pruned by date, which files are kept.
 
-use crate::key::delivery_stamp;
+use crate::key::{
+    delivery_stamp, folder_days, has_segment, is_account_folder, last_segment, AWSLOGS_SEGMENT,
+    CLOUDTRAIL_SEGMENT,
+};
 use crate::{DiscoveryError, ObjectMeta, ObjectSource};
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use regex::Regex;
-use std::sync::LazyLock;
+use chrono::{DateTime, NaiveDate, Utc};
+use std::ops::ControlFlow;
 
 /// How deep the default scope looks for a `CloudTrail` folder before giving up on a branch.
 const MAX_DEPTH_TO_CLOUDTRAIL: usize = 12;
-
-static DATE_DIR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|/)(\d{4})/(?:(\d{2})/(?:(\d{2})/)?)?$").expect("date dir regex")
-});
 
 /// An inclusive time range; either end may be open.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -48,38 +46,17 @@ impl TimeRange {
     }
 
     /// Whether a folder ending in `YYYY/`, `YYYY/MM/` or `YYYY/MM/DD/` can hold files in range.
-    /// Folders of any other shape are never pruned.
+    /// Folders of any other shape, and date-like folders that are not dates, are never pruned.
     pub fn admits_folder(&self, folder: &str) -> bool {
         if !self.is_bounded() {
             return true;
         }
-        let Some(c) = DATE_DIR.captures(folder) else {
+        let Some((lo, hi)) = folder_days(folder) else {
             return true;
         };
-        let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<u32>().ok());
-        let year = num(1).unwrap_or(0) as i32;
-        let (lo, span) = match (num(2), num(3)) {
-            (Some(m), Some(d)) => (NaiveDate::from_ymd_opt(year, m, d), Span::Day),
-            (Some(m), None) => (NaiveDate::from_ymd_opt(year, m, 1), Span::Month),
-            _ => (NaiveDate::from_ymd_opt(year, 1, 1), Span::Year),
-        };
-        // A folder that looks like a date but is not one (month 13) is not pruned.
-        let Some(lo) = lo else { return true };
-        let hi = match span {
-            Span::Day => lo.succ_opt(),
-            Span::Month => lo.checked_add_months(Months::new(1)),
-            Span::Year => NaiveDate::from_ymd_opt(lo.year() + 1, 1, 1),
-        };
-        let Some(hi) = hi else { return true };
         let at_midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
         self.overlaps(at_midnight(lo), at_midnight(hi))
     }
-}
-
-enum Span {
-    Day,
-    Month,
-    Year,
 }
 
 /// One folder that holds log files to import: a day folder (`.../REGION/YYYY/MM/DD/`) in the
@@ -106,33 +83,87 @@ pub struct DiscoveryStats {
     pub folder_markers: u64,
 }
 
-/// Walks `source` from `prefix` and calls `on_prefix` for every folder holding files to import.
+/// What a walk did: its statistics, and the value the caller broke off with, if it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Walked<B> {
+    pub stats: DiscoveryStats,
+    pub stopped: Option<B>,
+}
+
+/// Which files and folders below a folder are candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Looking for a `CloudTrail` folder (the default scope, and below `AWSLogs/`): files here
+    /// are not candidates; `depth` folders have been entered since the search began.
+    Seek { depth: usize },
+    /// Inside a `CloudTrail` folder: everything is a candidate.
+    Trail,
+    /// Under an explicit prefix outside the standard layout: everything is a candidate until
+    /// the walk enters an `AWSLogs/` folder, where the default rule applies again.
+    Everything,
+}
+
+impl Scope {
+    /// The scope an import starts in, from its prefix.
+    fn of_prefix(prefix: &str) -> Scope {
+        if prefix.is_empty() {
+            Scope::Seek { depth: 0 }
+        } else if has_segment(prefix, CLOUDTRAIL_SEGMENT) {
+            Scope::Trail
+        } else if has_segment(prefix, AWSLOGS_SEGMENT) {
+            Scope::Seek { depth: 0 }
+        } else {
+            Scope::Everything
+        }
+    }
+
+    fn takes_files(self) -> bool {
+        !matches!(self, Scope::Seek { .. })
+    }
+
+    /// The scope of `child`, a sub-folder of `folder`, or `None` if it is not walked.
+    fn of_child(self, folder: &str, child: &str) -> Option<Scope> {
+        let name = last_segment(child);
+        match self {
+            Scope::Trail => Some(Scope::Trail),
+            Scope::Everything if name == AWSLOGS_SEGMENT => Some(Scope::Seek { depth: 0 }),
+            Scope::Everything => Some(Scope::Everything),
+            Scope::Seek { .. } if name == CLOUDTRAIL_SEGMENT => Some(Scope::Trail),
+            // Below an account, only `CloudTrail/` holds trail logs.
+            Scope::Seek { .. } if is_account_folder(folder) => None,
+            Scope::Seek { depth } if depth >= MAX_DEPTH_TO_CLOUDTRAIL => None,
+            Scope::Seek { depth } => Some(Scope::Seek { depth: depth + 1 }),
+        }
+    }
+}
+
+/// Walks `source` from `prefix` and calls `on_prefix` for every folder holding files to import,
+/// until it returns `ControlFlow::Break`.
 ///
 /// With an empty `prefix` only what lies under a path segment exactly `CloudTrail` is scanned
 /// (`AWSLogs/[o-org/]ACCOUNT/CloudTrail/...`); siblings such as `CloudTrail-Digest`,
 /// `CloudTrail-Insight` or other services' folders are never listed. A non-empty `prefix` names
-/// a folder (a `/` is added if missing) and everything under it is a candidate. Folders whose
-/// date lies outside `range` are pruned without being listed, then files are kept by the
-/// delivery stamp in their names. Keys ending in `/` are skipped.
-pub fn discover<F>(
+/// a folder (a `/` is added if missing): at or below a `CloudTrail` folder, or in a layout
+/// without `AWSLogs/`, everything under it is a candidate; once the walk enters an `AWSLogs/`
+/// folder (a trail's `S3KeyPrefix` names the folder above it) the default rule applies again,
+/// so a trail's digests and other services' logs beside it are not read. Folders whose date
+/// lies outside `range` are pruned without being listed, then files are kept by the delivery
+/// stamp in their names. Keys ending in `/` are skipped.
+pub fn discover<B>(
     source: &dyn ObjectSource,
     prefix: &str,
     range: &TimeRange,
-    mut on_prefix: F,
-) -> Result<DiscoveryStats, DiscoveryError>
-where
-    F: FnMut(DiscoveredPrefix) -> Result<(), String>,
-{
-    let explicit = !prefix.is_empty();
-    let root = if explicit && !prefix.ends_with('/') {
+    mut on_prefix: impl FnMut(DiscoveredPrefix) -> ControlFlow<B>,
+) -> Result<Walked<B>, DiscoveryError> {
+    let root = if !prefix.is_empty() && !prefix.ends_with('/') {
         format!("{prefix}/")
     } else {
         prefix.to_string()
     };
     let mut stats = DiscoveryStats::default();
-    // Depth-first in key order: a stack of (folder, in scope, depth).
-    let mut stack = vec![(root, explicit, 0usize)];
-    while let Some((folder, in_scope, depth)) = stack.pop() {
+    // Depth-first in key order: a stack of (folder, scope).
+    let mut stack = vec![(root.clone(), Scope::of_prefix(&root))];
+    while let Some((folder, scope)) = stack.pop() {
         let listing = source
             .list(&folder, "/")
             .map_err(|source_err| DiscoveryError::List {
@@ -141,7 +172,7 @@ where
                 source: source_err,
             })?;
         stats.list_calls += 1;
-        if in_scope {
+        if scope.takes_files() {
             let mut kept = Vec::new();
             for obj in listing.objects {
                 if obj.key.ends_with('/') {
@@ -156,48 +187,34 @@ where
             }
             if !kept.is_empty() {
                 stats.prefixes_found += 1;
-                on_prefix(DiscoveredPrefix {
+                let found = DiscoveredPrefix {
                     prefix: folder.clone(),
                     objects: kept,
-                })
-                .map_err(DiscoveryError::Callback)?;
+                };
+                if let ControlFlow::Break(b) = on_prefix(found) {
+                    return Ok(Walked {
+                        stats,
+                        stopped: Some(b),
+                    });
+                }
             }
         }
-        let account_folder = is_account_folder(&folder);
         for child in listing.common_prefixes.into_iter().rev() {
-            let child_in_scope = in_scope || last_segment(&child) == "CloudTrail";
-            if !child_in_scope && (account_folder || depth >= MAX_DEPTH_TO_CLOUDTRAIL) {
+            let Some(child_scope) = scope.of_child(&folder, &child) else {
+                continue;
+            };
+            if child_scope.takes_files() && !range.admits_folder(&child) {
                 continue;
             }
-            if child_in_scope && !range.admits_folder(&child) {
-                continue;
-            }
-            stack.push((child, child_in_scope, depth + 1));
+            stack.push((child, child_scope));
         }
     }
-    Ok(stats)
+    Ok(Walked {
+        stats,
+        stopped: None,
+    })
 }
 
 fn file_name(key: &str) -> &str {
     key.rsplit('/').next().unwrap_or(key)
-}
-
-/// The last segment of a folder key ending in `/`.
-fn last_segment(folder: &str) -> &str {
-    folder
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or("")
-}
-
-/// `.../AWSLogs/ACCOUNT/` or `.../AWSLogs/o-ORG/ACCOUNT/`: below it only `CloudTrail/` is scanned.
-fn is_account_folder(folder: &str) -> bool {
-    let segs: Vec<&str> = folder.trim_end_matches('/').split('/').collect();
-    let n = segs.len();
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if n >= 2 && digits(segs[n - 1]) && segs[n - 2] == "AWSLogs" {
-        return true;
-    }
-    n >= 3 && digits(segs[n - 1]) && segs[n - 2].starts_with("o-") && segs[n - 3] == "AWSLogs"
 }

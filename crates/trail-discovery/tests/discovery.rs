@@ -1,8 +1,9 @@
 //! Discovery through its public boundary: keys, locations and walks over real key layouts.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use std::ops::ControlFlow;
 use trail_discovery::{
-    delivery_stamp, discover, DiscoveredPrefix, LocalDirSource, Location, LogFolder, LogKey,
+    delivery_stamp, discover, folder_days, DiscoveredPrefix, LocalDirSource, Location,
     MemorySource, ObjectSource, TimeRange,
 };
 
@@ -10,79 +11,28 @@ fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-/// (key, expected parse: (org, account, folder, region, date, delivered)).
+/// Folder shapes the pruning reads: `YYYY/`, `YYYY/MM/`, `YYYY/MM/DD/`, and nothing else.
 #[test]
-fn key_parsing_table() {
-    type Want = Option<(
-        Option<&'static str>,
-        &'static str,
-        LogFolder,
-        &'static str,
-        (i32, u32, u32),
-        Option<&'static str>,
-    )>;
-    let cases: Vec<(&str, Want)> = vec![
-        (
-            "AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz",
-            Some((None, "111122223333", LogFolder::CloudTrail, "us-east-2", (2015, 8, 1), Some("2015-08-01T02:10:00Z"))),
-        ),
-        (
-            "AWSLogs/o-3h3h3h3h3h/123456789012/CloudTrail/us-east-1/2020/06/21/123456789012_CloudTrail_us-east-1_20200621T2035Z_ZqQWc4WNXOQUiIic.json.gz",
-            Some((Some("o-3h3h3h3h3h"), "123456789012", LogFolder::CloudTrail, "us-east-1", (2020, 6, 21), Some("2020-06-21T20:35:00Z"))),
-        ),
-        (
-            "prefix/AWSLogs/976168295228/CloudTrail-Digest/eu-west-2/2019/09/02/976168295228_CloudTrail-Digest_eu-west-2_CloudTrailBot_us-west-2_20190902T120445Z.json.gz",
-            Some((None, "976168295228", LogFolder::Digest, "eu-west-2", (2019, 9, 2), Some("2019-09-02T12:04:45Z"))),
-        ),
-        (
-            // AWS docs' spelling without the `_` before the unique string.
-            "AWSLogs/123456789012/CloudTrail/us-west-1/2014/06/20/123456789012_CloudTrail_us-west-1_20140620T1255ZHdkvFTXOA3Vnhbc.json.gz",
-            Some((None, "123456789012", LogFolder::CloudTrail, "us-west-1", (2014, 6, 20), Some("2014-06-20T12:55:00Z"))),
-        ),
-        (
-            "AWSLogs/123456789012/CloudTrail-Insight/us-east-1/2024/01/02/123456789012_CloudTrail-Insight_us-east-1_20240102T0000Z_abcdefghijklmnop.json.gz",
-            Some((None, "123456789012", LogFolder::Insight, "us-east-1", (2024, 1, 2), Some("2024-01-02T00:00:00Z"))),
-        ),
-        (
-            "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2024/01/02/x.log.gz",
-            Some((None, "123456789012", LogFolder::Other("elasticloadbalancing".into()), "us-east-1", (2024, 1, 2), None)),
-        ),
-        // Malformed: short account, no date folders, impossible date, folder marker, no AWSLogs.
-        ("AWSLogs/12345/CloudTrail/us-east-1/2024/01/02/f.json.gz", None),
-        ("AWSLogs/123456789012/CloudTrail/us-east-1/f.json.gz", None),
-        ("AWSLogs/123456789012/CloudTrail/us-east-1/2024/02/30/f.json.gz", None),
-        ("AWSLogs/123456789012/CloudTrail/us-east-1/2024/01/02/", None),
-        ("logs/123456789012/CloudTrail/us-east-1/2024/01/02/f.json.gz", None),
+fn folder_date_table() {
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    let cases: Vec<(&str, Option<(NaiveDate, NaiveDate)>)> = vec![
+        ("AWSLogs/1/CloudTrail/us-east-1/2024/", Some((d(2024, 1, 1), d(2025, 1, 1)))),
+        ("AWSLogs/1/CloudTrail/us-east-1/2024/02/", Some((d(2024, 2, 1), d(2024, 3, 1)))),
+        ("AWSLogs/1/CloudTrail/us-east-1/2024/02/29/", Some((d(2024, 2, 29), d(2024, 3, 1)))),
+        ("AWSLogs/1/CloudTrail/us-east-1/2024/12/31/", Some((d(2024, 12, 31), d(2025, 1, 1)))),
+        ("2024/", Some((d(2024, 1, 1), d(2025, 1, 1)))),
+        // Not dates: month 13, Feb 30, wrong widths, a Region, an account.
+        ("x/2024/13/", None),
+        ("x/2023/02/29/", None),
+        ("x/24/01/", None),
+        ("x/2024/1/", None),
+        ("x/us-east-1/", None),
+        ("AWSLogs/123456789012/", None),
+        ("", None),
     ];
-    for (key, want) in cases {
-        let got = LogKey::parse(key).map(|k| {
-            (
-                k.org_id.clone(),
-                k.account.clone(),
-                k.folder.clone(),
-                k.region.clone(),
-                k.date,
-                k.delivered,
-            )
-        });
-        let want = want.map(|(org, acct, folder, region, (y, m, d), delivered)| {
-            (
-                org.map(String::from),
-                acct.to_string(),
-                folder,
-                region.to_string(),
-                NaiveDate::from_ymd_opt(y, m, d).unwrap(),
-                delivered.map(t),
-            )
-        });
-        assert_eq!(got, want, "{key}");
+    for (folder, want) in cases {
+        assert_eq!(folder_days(folder), want, "{folder}");
     }
-    assert_eq!(
-        LogKey::parse("prefix/AWSLogs/976168295228/CloudTrail/eu-west-2/2019/09/02/f")
-            .unwrap()
-            .prefix,
-        "prefix"
-    );
 }
 
 #[test]
@@ -101,6 +51,16 @@ fn delivery_stamps() {
         None
     );
     assert_eq!(delivery_stamp("no-stamp.json.gz"), None);
+    // The AWS docs' spelling without the `_` before the unique string, and digests' seconds.
+    assert_eq!(
+        delivery_stamp("123456789012_CloudTrail_us-west-1_20140620T1255ZHdkvFTXOA3Vnhbc.json.gz"),
+        Some(t("2014-06-20T12:55:00Z"))
+    );
+    assert_eq!(
+        delivery_stamp("976168295228_CloudTrail-Digest_eu-west-2_Bot_us-west-2_20190902T120445Z.json.gz"),
+        Some(t("2019-09-02T12:04:45Z"))
+    );
+    assert_eq!(delivery_stamp("x_2024013T1200Z_y"), None, "seven digits");
 }
 
 #[test]
@@ -165,12 +125,13 @@ fn walk(
     range: TimeRange,
 ) -> (Vec<DiscoveredPrefix>, trail_discovery::DiscoveryStats) {
     let mut found = Vec::new();
-    let stats = discover(source, prefix, &range, |p| {
+    let walked = discover(source, prefix, &range, |p| {
         found.push(p);
-        Ok(())
+        ControlFlow::<()>::Continue(())
     })
     .unwrap();
-    (found, stats)
+    assert_eq!(walked.stopped, None);
+    (found, walked.stats)
 }
 
 fn keys(found: &[DiscoveredPrefix]) -> Vec<String> {
@@ -205,32 +166,73 @@ fn default_scope_reads_only_cloudtrail_folders() {
 }
 
 #[test]
-fn explicit_prefix_takes_everything_under_it() {
+fn explicit_prefixes() {
     let b = bucket();
+    // Outside the AWSLogs layout, everything under the prefix is a candidate.
     let (found, _) = walk(&b, "other-app", TimeRange::default());
     assert_eq!(keys(&found), ["other-app/logs/2024/02/01/app.log"]);
-    let (found, _) = walk(
-        &b,
-        &format!("{ACCT}/CloudTrail-Digest/"),
-        TimeRange::default(),
-    );
-    assert_eq!(
-        found.len(),
-        1,
-        "a digest folder named explicitly is read (and fails to parse later)"
-    );
-    let (found, _) = walk(&b, &format!("{ACCT}/"), TimeRange::default());
-    assert_eq!(
-        keys(&found).len(),
-        9,
-        "under an explicit prefix, digests and other services too"
-    );
+    // At or below a CloudTrail folder, everything under it.
     let (found, _) = walk(&b, &format!("{ACCT}/CloudTrail"), TimeRange::default());
     assert_eq!(
         keys(&found).len(),
         6,
         "the prefix names a folder: CloudTrail-Digest is not under it"
     );
+    // Inside AWSLogs but above CloudTrail, the default rule: digests, Insights and other
+    // services' logs beside the trail's folder are not read.
+    let (found, _) = walk(&b, &format!("{ACCT}/"), TimeRange::default());
+    assert_eq!(keys(&found).len(), 6);
+    assert!(keys(&found).iter().all(|k| k.contains("/CloudTrail/")));
+    let (found, _) = walk(&b, &format!("{ACCT}/CloudTrail-Digest/"), TimeRange::default());
+    assert_eq!(keys(&found), Vec::<String>::new());
+}
+
+/// A trail with an S3 key prefix delivers to `PREFIX/AWSLogs/...`: naming `PREFIX/` reads the
+/// trail's logs, not its digests or other services' logs beside them.
+#[test]
+fn a_trail_key_prefix_reads_only_the_trail_logs_below_it() {
+    let mut b = MemorySource::new("b");
+    let logs = [
+        "team/trails/AWSLogs/111122223333/CloudTrail/us-east-1/2024/02/01/111122223333_CloudTrail_us-east-1_20240201T0000Z_a.json.gz",
+        "team/trails/AWSLogs/o-abcdefghij/444455556666/CloudTrail/eu-west-1/2024/02/01/444455556666_CloudTrail_eu-west-1_20240201T0000Z_b.json.gz",
+        "team/trails/notes.json.gz",
+    ];
+    for key in logs {
+        b.put(key, b"x".to_vec());
+    }
+    for key in [
+        "team/trails/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/02/01/d.json.gz",
+        "team/trails/AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2024/02/01/i.json.gz",
+        "team/trails/AWSLogs/111122223333/elasticloadbalancing/us-east-1/2024/02/01/e.log.gz",
+        "team/other/x.json.gz",
+    ] {
+        b.put(key, b"x".to_vec());
+    }
+    let (found, stats) = walk(&b, "team/trails/", TimeRange::default());
+    let mut got = keys(&found);
+    got.sort();
+    let mut want: Vec<String> = logs.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(got, want, "the stray file beside AWSLogs/ is a candidate, as any file under a prefix");
+    assert_eq!(stats.prefixes_found, 3);
+}
+
+#[test]
+fn the_caller_stops_the_walk() {
+    let b = bucket();
+    let mut seen = 0;
+    let walked = discover(&b, "", &TimeRange::default(), |_| {
+        seen += 1;
+        if seen == 2 {
+            ControlFlow::Break("enough")
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .unwrap();
+    assert_eq!(walked.stopped, Some("enough"));
+    assert_eq!(walked.stats.prefixes_found, 2);
+    assert_eq!(seen, 2);
 }
 
 #[test]
@@ -366,6 +368,6 @@ fn a_directory_lists_like_s3() {
         b"x"
     );
     let missing = local.read("AWSLogs/nope").unwrap_err();
-    assert_eq!(missing.kind.error_type(), "NoSuchKey");
+    assert_eq!(missing.kind, trail_discovery::SourceErrorKind::NoSuchKey);
     assert!(LocalDirSource::new(dir.path().join("nope")).is_err());
 }

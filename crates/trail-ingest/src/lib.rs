@@ -16,15 +16,11 @@ mod run;
 mod stats;
 mod time;
 
-pub use error::FailureEntry;
+pub use error::{ErrorType, FailureEntry};
 pub use parse::{parse_file, Event, Field, IngestOptions, ParsedFile, StageTimes};
 pub use run::{ingest, stats_of, CountingSink, FileTask, Sink};
 pub use stats::IngestStats;
 pub use time::parse_event_time;
 
-/// `ErrorType` of a file that is not a gzip-compressed `{"Records":[...]}` object.
-pub const INVALID_FILE_FORMAT: &str = "InvalidFileFormat";
-/// `ErrorType` of a file holding records that are not valid CloudTrail events.
-pub const INVALID_EVENT_RECORD: &str = "InvalidEventRecord";
 /// The CloudTrail Lake event size quota: larger records are not imported.
 pub const MAX_RECORD_BYTES: usize = 256 * 1024;

@@ -1,6 +1,6 @@
 //! One log file: inflate, split into records, validate, index.
 
-use crate::{parse_event_time, FailureEntry, INVALID_EVENT_RECORD, INVALID_FILE_FORMAT};
+use crate::{parse_event_time, ErrorType, FailureEntry};
 use flate2::read::MultiGzDecoder;
 use rustc_hash::FxHashMap;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -22,13 +22,9 @@ pub struct IngestOptions {
 }
 
 impl IngestOptions {
-    /// The defaults, keeping only records whose `eventTime` is within the last `days` days
-    /// (every record when `None`).
-    pub fn with_retention_days(days: Option<i64>) -> Self {
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
+    /// The defaults, keeping only records whose `eventTime` is within the `days` days before
+    /// `now_ms` (every record when `None`).
+    pub fn with_retention_days(days: Option<i64>, now_ms: i64) -> Self {
         IngestOptions {
             retention_cutoff_ms: days.map(|d| now_ms - d * 86_400_000),
             ..Default::default()
@@ -121,10 +117,10 @@ impl ParsedFile {
         &self.text.as_bytes()[e.offset as usize..(e.offset + e.len) as usize]
     }
 
-    fn fail(mut self, location: &str, error_type: &str, message: String) -> Self {
+    fn fail(mut self, location: &str, error_type: ErrorType, message: String) -> Self {
         self.failure = Some(FailureEntry {
             location: location.to_string(),
-            error_type: error_type.to_string(),
+            error_type,
             error_message: message,
         });
         self
@@ -234,7 +230,7 @@ pub fn parse_file(original: Vec<u8>, location: &str, opts: &IngestOptions) -> Pa
         };
         return out.fail(
             location,
-            INVALID_FILE_FORMAT,
+            ErrorType::InvalidFileFormat,
             format!("The log file is {what}; CloudTrail imports only gzip-compressed log files."),
         );
     }
@@ -243,7 +239,7 @@ pub fn parse_file(original: Vec<u8>, location: &str, opts: &IngestOptions) -> Pa
     let mut out = out;
     out.timings.inflate_ns = started.elapsed().as_nanos() as u64;
     if let Some(err) = err {
-        return out.fail(location, INVALID_FILE_FORMAT, err);
+        return out.fail(location, ErrorType::InvalidFileFormat, err);
     }
     let started = std::time::Instant::now();
     // Validated once here, so the parser need not check every string again.
@@ -254,7 +250,7 @@ pub fn parse_file(original: Vec<u8>, location: &str, opts: &IngestOptions) -> Pa
                 "The log file is not UTF-8 text (invalid byte at offset {}).",
                 e.utf8_error().valid_up_to()
             );
-            return out.fail(location, INVALID_FILE_FORMAT, msg);
+            return out.fail(location, ErrorType::InvalidFileFormat, msg);
         }
     };
     let result = index_records(&text, location, opts, &mut out);
@@ -264,7 +260,7 @@ pub fn parse_file(original: Vec<u8>, location: &str, opts: &IngestOptions) -> Pa
         Ok(()) => out,
         Err(msg) => {
             out.events.clear();
-            out.fail(location, INVALID_FILE_FORMAT, msg)
+            out.fail(location, ErrorType::InvalidFileFormat, msg)
         }
     }
 }
@@ -395,7 +391,7 @@ fn index_records(
     if !bad.is_empty() {
         out.failure = Some(FailureEntry {
             location: location.to_string(),
-            error_type: INVALID_EVENT_RECORD.to_string(),
+            error_type: ErrorType::InvalidEventRecord,
             error_message: describe_bad(&bad, file.records.len()),
         });
     }

@@ -104,7 +104,7 @@ fn parse_read(
         Err(e) => ParsedFile {
             failure: Some(FailureEntry {
                 location,
-                error_type: e.kind.error_type().to_string(),
+                error_type: e.kind.into(),
                 error_message: e.message,
             }),
             ..Default::default()

@@ -1,28 +1,31 @@
 //! `trailport bench`: an import measured end to end and per stage.
 
 use crate::cli::BenchArgs;
-use crate::import::{ACCOUNT, REGION};
-use import_engine::{Engine, ImportSpec, NewEventDataStore, Progress, RunOptions};
+use aws_api::wire::import_status;
+use import_engine::{
+    CreateEventDataStore, Engine, EngineConfig, ObjectSource, OneBucket, Progress,
+    RetentionPolicy, RunControl, StartImport,
+};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use trail_discovery::{LocalDirSource, Location, ObjectSource};
+use trail_discovery::{LocalDirSource, Location};
 
 pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     let scratch = tempfile::tempdir()?;
-    let (source, prefix, what): (Box<dyn ObjectSource>, String, String) = match &a.source {
+    let (source, prefix, what): (Arc<dyn ObjectSource>, String, String) = match &a.source {
         Some(s) if s.starts_with("s3://") => {
             let location = Location::parse(s).map_err(|e| anyhow::anyhow!("{e}"))?;
             let opts = a.s3.options(a.endpoint_url.clone());
             let source = crate::sources::connect_s3(&location.bucket, &opts)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            (Box::new(source), location.prefix, s.clone())
+            (Arc::new(source), location.prefix, s.clone())
         }
         Some(dir) => {
             let (root, prefix) = crate::import::split_source(Path::new(dir));
             let source = LocalDirSource::new(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
-            (Box::new(source), prefix, dir.clone())
+            (Arc::new(source), prefix, dir.clone())
         }
         None => {
             let dir = scratch.path().join("bucket");
@@ -35,7 +38,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             trail_synth::generate(&dir, &spec)?;
             let source = LocalDirSource::new(&dir).map_err(|e| anyhow::anyhow!("{e}"))?;
             (
-                Box::new(source),
+                Arc::new(source),
                 String::new(),
                 format!("synthetic bucket of {} bytes", a.size),
             )
@@ -44,25 +47,30 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     let db =
         a.db.clone()
             .unwrap_or_else(|| scratch.path().join("bench.db"));
-    let engine = Engine::open(&db)?;
+    let config = EngineConfig {
+        resolver: Arc::new(OneBucket(source.clone())),
+        retention: RetentionPolicy::KeepAll,
+        background: false,
+        ..Default::default()
+    };
+    let engine = Arc::new(Engine::open(&db, config)?);
+    let scope = crate::import::scope();
     let eds = engine
-        .store()
-        .create_event_data_store(&NewEventDataStore::with_defaults(
-            &format!("bench-{}", uuid_suffix()),
-            REGION,
-            ACCOUNT,
-        ))?;
-    let import = engine.start_import(&ImportSpec {
+        .create_event_data_store(CreateEventDataStore::named(
+            scope.clone(),
+            format!("bench-{}", uuid_suffix()),
+        ))?
+        .store;
+    let import = engine.start_import(StartImport {
+        scope,
         destination: eds.arn,
         source_uri: format!("s3://{}/{}", source.bucket(), prefix),
-        account: ACCOUNT.into(),
-        region: REGION.into(),
         ..Default::default()
     })?;
     let last = Arc::new(Mutex::new(Progress::default()));
     let listed = Arc::new(Mutex::new(Duration::ZERO));
     let started = Instant::now();
-    let opts = RunOptions {
+    let control = RunControl {
         on_progress: Some(Arc::new({
             let last = last.clone();
             move |p: &Progress| *last.lock().unwrap_or_else(|e| e.into_inner()) = *p
@@ -73,9 +81,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         })),
         ..Default::default()
     };
-    let done = engine.run_import(&import.id, source.as_ref(), &opts)?;
+    let done = engine.run_import(&import.id, &control)?;
     let wall = started.elapsed().as_secs_f64();
-    let p = *last.lock().unwrap_or_else(|e| e.into_inner());
+    let last = *last.lock().unwrap_or_else(|e| e.into_inner());
+    let p = last.stats;
     let list = listed
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -85,15 +94,15 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     let db_bytes = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
     let out = serde_json::json!({
         "Source": what,
-        "ImportStatus": done.status.as_str(),
-        "Files": p.files_done,
+        "ImportStatus": import_status(done.status),
+        "Files": p.files,
         "Events": p.events,
         "BytesCompressed": p.bytes_read,
         "BytesUncompressed": p.bytes_inflated,
         "Seconds": {
             "Wall": wall, "List": list,
             "Read": secs(p.read_ns), "Inflate": secs(p.inflate_ns), "Parse": secs(p.parse_ns),
-            "Store": secs(p.store_ns),
+            "Store": secs(last.store_ns),
         },
         "EventsPerSecond": p.events as f64 / wall,
         "MBPerSecond": p.bytes_inflated as f64 / 1e6 / wall,
@@ -107,11 +116,11 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         println!("source      {what}");
         println!(
             "imported    {} files, {} events, {:.1} MB gzipped, {:.1} MB uncompressed ({})",
-            p.files_done,
+            p.files,
             p.events,
             p.bytes_read as f64 / 1e6,
             p.bytes_inflated as f64 / 1e6,
-            done.status.as_str()
+            import_status(done.status)
         );
         println!("stage       seconds");
         println!("  list      {list:8.3}  wall, until discovery ended");
@@ -127,7 +136,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             "  parse     {:8.3}  summed over parser threads",
             secs(p.parse_ns)
         );
-        println!("  store     {:8.3}  the writer thread", secs(p.store_ns));
+        println!("  store     {:8.3}  the writer thread", secs(last.store_ns));
         println!("  total     {wall:8.3}  wall");
         println!(
             "throughput  {:.0} events/s, {:.0} MB/s uncompressed",

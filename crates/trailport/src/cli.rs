@@ -81,6 +81,19 @@ pub struct ServeArgs {
     pub s3_endpoint: Option<String>,
     #[command(flatten)]
     pub s3: S3Args,
+    #[command(flatten)]
+    pub hooks: TestHooks,
+}
+
+/// Controls for tests that must stop a run at an exact point, whatever the machine's speed.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TestHooks {
+    /// Commit at most this many files per transaction.
+    #[arg(long, hide = true, value_name = "N")]
+    pub batch_files: Option<usize>,
+    /// After each commit, wait while this file exists (or until the run is stopped).
+    #[arg(long, hide = true, value_name = "PATH")]
+    pub gate_file: Option<PathBuf>,
 }
 
 /// How to reach buckets over S3, as the AWS CLI's options and environment say.
@@ -137,6 +150,8 @@ pub struct ImportArgs {
     /// Count what an import would find and import, without writing anything.
     #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub hooks: TestHooks,
     /// The S3 endpoint for an `s3://` source (default: AWS_ENDPOINT_URL_S3,
     /// AWS_ENDPOINT_URL, or AWS itself). A custom endpoint uses path-style addressing.
     #[arg(long, value_name = "URL")]

@@ -4,8 +4,8 @@ use crate::cli::{ImportArgs, EXIT_COMPLETED, EXIT_FAILED, EXIT_STOPPED, EXIT_USA
 use crate::output;
 use anyhow::{bail, Context};
 use import_engine::{
-    count_only, Engine, EngineError, ImportSpec, ImportStatus, NewEventDataStore, Progress,
-    RunOptions,
+    count_only, CreateEventDataStore, Engine, EngineConfig, EngineError, ImportStatus, OneBucket,
+    Progress, RetentionPolicy, RunControl, Scope, StartImport,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use s3_source::S3Options;
@@ -24,21 +24,27 @@ pub const REGION: &str = "us-east-1";
 /// The event data store offline imports go into.
 pub const DEFAULT_STORE: &str = "trailport";
 
+/// The scope offline imports are recorded under.
+pub fn scope() -> Scope {
+    Scope::new(ACCOUNT, REGION)
+}
+
 pub fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
-    let (source, prefix, bucket_region): (Box<dyn ObjectSource>, String, String) =
+    let (source, prefix, bucket_region, root): (Arc<dyn ObjectSource>, String, String, String) =
         if a.source.starts_with("s3://") {
             let location = Location::parse(&a.source).map_err(|e| anyhow::anyhow!("{e}"))?;
             let opts = a.s3.options(a.endpoint_url.clone());
             let source = crate::sources::connect_s3(&location.bucket, &opts)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let region = opts.region.clone().unwrap_or_else(|| REGION.to_string());
-            (Box::new(source), location.prefix, region)
+            let root = format!("s3 {}", opts.endpoint_url.as_deref().unwrap_or("aws"));
+            (Arc::new(source), location.prefix, region, root)
         } else {
             let (root, prefix) = split_source(Path::new(&a.source));
             let source = LocalDirSource::new(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
-            (Box::new(source), prefix, REGION.to_string())
+            let root = source.root().display().to_string();
+            (Arc::new(source), prefix, REGION.to_string(), root)
         };
-    let source = source.as_ref();
     let range = TimeRange::new(a.start, a.end);
     if let (Some(s), Some(e)) = (a.start, a.end) {
         if s > e {
@@ -51,41 +57,61 @@ pub fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
             .context("installing the Ctrl-C handler")?;
     }
+    let clock = crate::clock()?;
     if a.dry_run {
-        return dry_run(source, &prefix, &range, a.retention_days, &stop, a.json);
+        let opts = IngestOptions::with_retention_days(a.retention_days, clock.now_ms());
+        return dry_run(source.as_ref(), &prefix, &range, &opts, &stop, a.json);
     }
 
-    let engine = Engine::open(&a.db).with_context(|| format!("opening {}", a.db.display()))?;
-    let eds = {
-        let store = engine.store();
-        match store.event_data_store(DEFAULT_STORE)? {
-            Some(eds) => eds,
-            None => store.create_event_data_store(&NewEventDataStore::with_defaults(
-                DEFAULT_STORE,
-                REGION,
-                ACCOUNT,
-            ))?,
+    let mut config = EngineConfig {
+        clock,
+        resolver: Arc::new(OneBucket(source.clone())),
+        retention: a
+            .retention_days
+            .map_or(RetentionPolicy::KeepAll, RetentionPolicy::Days),
+        background: false,
+        pace_per_file: a.pace_per_file.map(std::time::Duration::from_millis),
+        ..Default::default()
+    };
+    a.hooks.apply(&mut config);
+    let engine = Arc::new(
+        Engine::open(&a.db, config).with_context(|| format!("opening {}", a.db.display()))?,
+    );
+    let scope = scope();
+    let eds = match engine.event_data_store_named(&scope, DEFAULT_STORE)? {
+        Some(eds) => eds,
+        None => {
+            let mut create = CreateEventDataStore::named(scope.clone(), DEFAULT_STORE);
+            create.retention_days = Some(import_engine::MAX_RETENTION_DAYS);
+            engine.create_event_data_store(create)?.store
         }
     };
     let import = match &a.resume {
         Some(id) => {
-            let import = engine.get_import(id).map_err(anyhow::Error::from)?;
+            let import = engine.get_import(&scope, id)?;
+            let from = import.source_root.as_deref().unwrap_or(&root);
+            if from != root || !import.source_uri.starts_with(&format!("s3://{}/", source.bucket())) {
+                bail!(
+                    "import {id} reads {} from {from}; resume it from there, not from {root}",
+                    import.source_uri
+                );
+            }
             if import.status.is_ongoing() {
                 import
             } else {
-                engine.retry_import(id)?
+                engine.retry_import(&scope, id)?
             }
         }
         None => engine
-            .start_import(&ImportSpec {
+            .start_import(StartImport {
+                scope: scope.clone(),
                 destination: eds.arn.clone(),
                 source_uri: format!("s3://{}/{}", source.bucket(), prefix),
                 bucket_region,
                 role_arn: format!("arn:aws:iam::{ACCOUNT}:role/trailport-local"),
                 start: a.start,
                 end: a.end,
-                account: ACCOUNT.into(),
-                region: REGION.into(),
+                source_root: Some(root.clone()),
             })
             .map_err(|e| match e {
                 EngineError::AccountHasOngoingImport(id) => anyhow::anyhow!(
@@ -98,19 +124,18 @@ pub fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
 
     let bar = progress_bar();
     let started = Instant::now();
-    let opts = RunOptions {
-        retention_days: a.retention_days,
+    let control = RunControl {
         stop: stop.clone(),
         on_progress: Some(Arc::new({
             let bar = bar.clone();
             move |p: &Progress| {
-                bar.set_position(p.bytes_read);
+                bar.set_position(p.stats.bytes_read);
                 let secs = started.elapsed().as_secs_f64().max(1e-3);
                 bar.set_message(format!(
                     "{} files, {} events, {:.0} MB/s",
-                    p.files_done,
-                    p.events,
-                    p.bytes_inflated as f64 / 1e6 / secs
+                    p.stats.files,
+                    p.stats.events,
+                    p.stats.bytes_inflated as f64 / 1e6 / secs
                 ));
             }
         })),
@@ -118,19 +143,16 @@ pub fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
             let bar = bar.clone();
             move |_, _files, bytes| bar.set_length(bytes)
         })),
-        pace_per_file: a.pace_per_file.map(std::time::Duration::from_millis),
     };
-    let result = engine.run_import(&import.id, source, &opts);
+    let result = engine.run_import(&import.id, &control);
     bar.finish_and_clear();
     let record = result?;
-    let failures = engine.store().failures(&record.id, 0, 10_000)?;
     if a.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&output::import_json(&record))?
-        );
+        let out = aws_api::wire::ImportOut::from_record(&record, true);
+        println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        output::print_import(&record, &failures, started.elapsed());
+        let failures = engine.list_import_failures(&scope, &record.id, None, 10_000)?;
+        output::print_import(&record, &failures.items, started.elapsed());
     }
     Ok(ExitCode::from(match record.status {
         ImportStatus::Completed => EXIT_COMPLETED,
@@ -158,13 +180,12 @@ fn dry_run(
     source: &dyn ObjectSource,
     prefix: &str,
     range: &TimeRange,
-    retention_days: Option<i64>,
+    opts: &IngestOptions,
     stop: &AtomicBool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let opts = IngestOptions::with_retention_days(retention_days);
     let started = Instant::now();
-    let (found, counted) = count_only(source, prefix, range, &opts, stop)?;
+    let (found, counted) = count_only(source, prefix, range, opts, stop)?;
     let secs = started.elapsed().as_secs_f64();
     let out = serde_json::json!({
         "PrefixesFound": found.prefixes_found,

@@ -1,4 +1,5 @@
-//! `trailport`: the command line. The only place that wires discovery, ingest, store and engine.
+//! `trailport`: the command line. The only place that wires discovery, ingest, store, engine
+//! and the API together.
 
 mod bench;
 mod cli;
@@ -9,7 +10,11 @@ mod sources;
 mod synth;
 
 use clap::Parser;
+use import_engine::{Clock, EngineConfig, FixedClock, SystemClock};
 use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
@@ -25,6 +30,33 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(cli::EXIT_USAGE)
+        }
+    }
+}
+
+/// The engine's clock: the system's, or the instant `TRAILPORT_NOW` (RFC 3339) names, frozen
+/// there (for tests, and for replays that must see old records as they were seen then).
+pub fn clock() -> anyhow::Result<Arc<dyn Clock>> {
+    match std::env::var("TRAILPORT_NOW") {
+        Ok(t) => Ok(Arc::new(FixedClock::at(&t).ok_or_else(|| {
+            anyhow::anyhow!("TRAILPORT_NOW={t:?} is not an RFC 3339 time")
+        })?)),
+        Err(_) => Ok(Arc::new(SystemClock)),
+    }
+}
+
+impl cli::TestHooks {
+    /// Puts the hooks into an engine's configuration.
+    pub fn apply(&self, config: &mut EngineConfig) {
+        if let Some(n) = self.batch_files {
+            config.batch.files = n.max(1);
+        }
+        if let Some(gate) = self.gate_file.clone() {
+            config.after_commit = Some(Arc::new(move |_, stop| {
+                while gate.exists() && !stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }));
         }
     }
 }

@@ -2,14 +2,12 @@
 
 use crate::cli::ServeArgs;
 use anyhow::Context;
-use import_engine::{DirResolver, Engine, RunOptions, SourceResolver};
+use import_engine::{DirResolver, Engine, EngineConfig, SourceResolver};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
-    let engine =
-        Arc::new(Engine::open(&a.db).with_context(|| format!("opening {}", a.db.display()))?);
     let s3 = a.s3_endpoint.as_ref().map(|e| {
         // `aws` means AWS itself: the standard endpoint resolution.
         let endpoint = (e != "aws").then(|| e.clone());
@@ -21,30 +19,23 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
         },
         s3,
     });
-    let pace = a.pace_per_file.map(Duration::from_millis);
-    // Imports that were running when the server last stopped go on where they were.
-    let resumed = engine.resume_interrupted(resolver.clone(), |import| RunOptions {
-        retention_days: import
-            .eds_num
-            .and_then(|_| {
-                engine
-                    .store()
-                    .event_data_store(&import.destination)
-                    .ok()
-                    .flatten()
-            })
-            .map(|e| e.retention_days),
-        pace_per_file: pace,
+    let mut config = EngineConfig {
+        clock: crate::clock()?,
+        resolver,
+        pace_per_file: a.pace_per_file.map(Duration::from_millis),
         ..Default::default()
-    })?;
-    for id in &resumed {
+    };
+    a.hooks.apply(&mut config);
+    let engine = Arc::new(
+        Engine::open(&a.db, config).with_context(|| format!("opening {}", a.db.display()))?,
+    );
+    // Imports that were running when the server last stopped go on where they were.
+    for id in engine.resume_interrupted()? {
         eprintln!("resuming import {id}");
     }
     let app = Arc::new(aws_api::App {
         engine,
-        resolver,
         account: a.account_id,
-        pace_per_file: pace,
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

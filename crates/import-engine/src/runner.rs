@@ -1,0 +1,491 @@
+//! Running an import: claim it, discover its files, ingest them in parallel, commit them on one
+//! writer thread, and end it; resuming imports whose run was interrupted.
+
+use crate::clock::wall_ms;
+use crate::engine::RetentionPolicy;
+use crate::writer::{self, WriterEnd};
+use crate::{Engine, EngineError};
+use event_store::{ImportFilter, ImportRecord, ImportStatus, Store};
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use trail_discovery::{discover, DiscoveryError, DiscoveryStats, Location, ObjectSource, TimeRange};
+use trail_ingest::{ingest, ErrorType, FileTask, IngestOptions, IngestStats, ParsedFile, Sink};
+
+/// Files fetched from the store per round of parallel ingest.
+const FILES_PER_ROUND: usize = 4096;
+
+/// Running totals of one run: the ingest statistics of the files committed, and the time the
+/// writer spent committing them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub stats: IngestStats,
+    /// Nanoseconds the writer thread spent committing.
+    pub store_ns: u64,
+}
+
+/// Called from the writer thread after each commit.
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+/// Called once discovery is done: what it saw, and the files and bytes left to import.
+pub type DiscoveredFn = Arc<dyn Fn(&DiscoveryStats, u64, u64) + Send + Sync>;
+/// Called on the writer thread after every commit with the run's stop flag; it may block (a
+/// test's gate), and should return once the flag is set.
+pub type CommitHook = Arc<dyn Fn(&Progress, &AtomicBool) + Send + Sync>;
+
+/// How the caller of [`Engine::run_import`] follows and stops a run.
+#[derive(Clone, Default)]
+pub struct RunControl {
+    /// Set to stop the run cleanly: files already committed stay, the import ends `STOPPED`.
+    pub stop: Arc<AtomicBool>,
+    pub on_progress: Option<ProgressFn>,
+    pub on_discovered: Option<DiscoveredFn>,
+}
+
+/// The runs going on in this process, by import ID, with their stop flags.
+#[derive(Default)]
+pub(crate) struct RunRegistry {
+    running: Mutex<HashMap<String, Arc<AtomicBool>>>,
+}
+
+impl RunRegistry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<AtomicBool>>> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn stop(&self, id: &str) {
+        if let Some(flag) = self.lock().get(id) {
+            flag.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        self.lock().contains_key(id)
+    }
+}
+
+impl Engine {
+    /// Whether a run of this import is going on in this process.
+    pub fn is_running(&self, id: &str) -> bool {
+        self.runs.contains(id)
+    }
+
+    /// Starts a run of an import on a thread of its own.
+    pub fn spawn_run(self: &Arc<Self>, id: &str) -> std::thread::JoinHandle<()> {
+        let engine = self.clone();
+        let id = id.to_string();
+        std::thread::Builder::new()
+            .name(format!("import-{}", &id[..8.min(id.len())]))
+            .spawn(move || {
+                if let Err(e) = engine.run_import(&id, &RunControl::default()) {
+                    eprintln!("import {id}: {e}");
+                }
+            })
+            .expect("spawn an import thread")
+    }
+
+    /// Starts a run of every import left `INITIALIZING` or `IN_PROGRESS` whose owner is gone
+    /// (its process stopped), as a server does when it starts; an import another live process
+    /// is running is left to it. Returns the IDs resumed.
+    pub fn resume_interrupted(self: &Arc<Self>) -> Result<Vec<String>, EngineError> {
+        let now = wall_ms();
+        let mut resumed = Vec::new();
+        let imports = self
+            .store()
+            .imports(&ImportFilter::default(), None, usize::MAX)?;
+        for import in imports.iter().rev() {
+            if !import.status.is_ongoing() || self.is_running(&import.id) {
+                continue;
+            }
+            let owned = self.store().import_owner(&import.id)?;
+            if owned.is_some_and(|(_, until)| until >= now) {
+                continue;
+            }
+            self.spawn_run(&import.id);
+            resumed.push(import.id.clone());
+        }
+        Ok(resumed)
+    }
+
+    /// Runs an `INITIALIZING` or `IN_PROGRESS` import to its end, reading the bucket its
+    /// `S3LocationUri` names through the engine's resolver, and returns the final record. The
+    /// run first claims the import, so two processes never run one import: while another live
+    /// run holds it this waits for that claim to lapse, then refuses. A source that cannot be
+    /// resolved, or an infrastructure error, ends the import `FAILED` with a failure entry
+    /// saying why.
+    pub fn run_import(&self, id: &str, control: &RunControl) -> Result<ImportRecord, EngineError> {
+        let Some(import) = self.store().import(id)? else {
+            return Err(EngineError::ImportNotFound(id.to_string()));
+        };
+        if !import.status.is_ongoing() {
+            return Ok(import);
+        }
+        let owner = format!("pid {} run {}", std::process::id(), uuid::Uuid::new_v4());
+        if !self.claim(id, &owner)? {
+            return self.store().import(id)?.ok_or(EngineError::ImportNotFound(id.to_string()));
+        }
+        let stop = control.stop.clone();
+        self.runs.lock().insert(id.to_string(), stop.clone());
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let result = std::thread::scope(|scope| {
+            // The heartbeat: renews the claim; a renewal refused (the import was stopped, or
+            // taken over after this process stalled) stops the run.
+            let heartbeat = {
+                let (stop, owner) = (stop.clone(), owner.as_str());
+                move || loop {
+                    match done_rx.recv_timeout(self.config.lease / 5) {
+                        Err(RecvTimeoutError::Timeout) => {}
+                        _ => return,
+                    }
+                    let until = wall_ms() + self.config.lease.as_millis() as i64;
+                    let kept = self.store().renew_import_lease(id, owner, until);
+                    if !matches!(kept, Ok(true)) {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                }
+            };
+            std::thread::Builder::new()
+                .name("heartbeat".into())
+                .spawn_scoped(scope, heartbeat)
+                .map_err(|e| EngineError::Run(e.to_string()))?;
+            let result = self.run_claimed(&import, &owner, control);
+            drop(done_tx);
+            result
+        });
+        self.runs.lock().remove(id);
+        let outcome = result.and_then(|()| self.finish(id, &owner, &stop));
+        if let Err(e) = &outcome {
+            self.record_run_error(&import, &owner, e)?;
+        }
+        let store = self.store();
+        store.release_import(id, &owner)?;
+        store.import(id)?.ok_or(EngineError::ImportNotFound(id.to_string()))
+    }
+
+    /// Claims an import for `owner`; waits while another run's claim is still valid. Returns
+    /// `false` if the import ended meanwhile.
+    fn claim(&self, id: &str, owner: &str) -> Result<bool, EngineError> {
+        let lease = self.config.lease;
+        let deadline = Instant::now() + lease + lease / 5;
+        loop {
+            let now = wall_ms();
+            let until = now + lease.as_millis() as i64;
+            let store = self.store();
+            if store.claim_import(id, owner, now, until)? {
+                return Ok(true);
+            }
+            if !store.import(id)?.is_some_and(|i| i.status.is_ongoing()) {
+                return Ok(false);
+            }
+            drop(store);
+            if Instant::now() > deadline {
+                return Err(EngineError::OperationNotPermitted(format!(
+                    "Import {id} is being run by another process."
+                )));
+            }
+            std::thread::sleep((lease / 50).max(Duration::from_millis(10)));
+        }
+    }
+
+    /// Ends a run: `STOPPED` if it was stopped here, else `FAILED` with failure entries or
+    /// `COMPLETED`. Nothing changes if the import is no longer this run's (a `StopImport`
+    /// already ended it).
+    fn finish(&self, id: &str, owner: &str, stop: &AtomicBool) -> Result<(), EngineError> {
+        let store = self.store();
+        let Some(record) = store.import(id)? else {
+            return Ok(());
+        };
+        let end = if stop.load(Ordering::SeqCst) {
+            ImportStatus::Stopped
+        } else if record.statistics.failed_entries > 0 {
+            ImportStatus::Failed
+        } else {
+            ImportStatus::Completed
+        };
+        store.transition_import(
+            id,
+            &[ImportStatus::Initializing, ImportStatus::InProgress],
+            end,
+            Some(owner),
+            self.now_ms(),
+        )?;
+        Ok(())
+    }
+
+    /// A run that could not go on: one failure entry for the import's location, and `FAILED`.
+    fn record_run_error(
+        &self,
+        import: &ImportRecord,
+        owner: &str,
+        e: &EngineError,
+    ) -> Result<(), EngineError> {
+        let error_type = match e {
+            EngineError::InvalidImportSource(_) => ErrorType::InvalidImportSource,
+            _ => ErrorType::InternalFailure,
+        };
+        let now = self.now_ms();
+        let store = self.store();
+        store.add_import_failure(
+            &import.id,
+            &import.source_uri,
+            error_type.as_str(),
+            &e.to_string(),
+            now,
+        )?;
+        store.transition_import(
+            &import.id,
+            &[ImportStatus::Initializing, ImportStatus::InProgress],
+            ImportStatus::Failed,
+            Some(owner),
+            now,
+        )?;
+        Ok(())
+    }
+
+    /// The cut-off below which records are dropped for age, by the engine's policy.
+    fn retention_cutoff(&self, import: &ImportRecord) -> Result<Option<i64>, EngineError> {
+        let days = match self.config.retention {
+            RetentionPolicy::KeepAll => None,
+            RetentionPolicy::Days(d) => Some(d),
+            RetentionPolicy::FromDestination => self
+                .store()
+                .event_data_store(&import.destination)?
+                .map(|e| e.retention_days),
+        };
+        Ok(days.map(|d| self.now_ms() - d * 86_400_000))
+    }
+
+    fn run_claimed(
+        &self,
+        import: &ImportRecord,
+        owner: &str,
+        control: &RunControl,
+    ) -> Result<(), EngineError> {
+        let id = import.id.as_str();
+        let stop = &control.stop;
+        let location = Location::parse(&import.source_uri)
+            .map_err(|e| EngineError::InvalidImportSource(e.to_string()))?;
+        let eds_num = import
+            .eds_num
+            .ok_or_else(|| EngineError::EventDataStoreNotFound(import.destination.clone()))?;
+        let source = self
+            .config
+            .resolver
+            .resolve(&location.bucket, &import.bucket_region)?;
+        let source = source.as_ref();
+        let stats = if import.discovered {
+            DiscoveryStats::default()
+        } else {
+            match self.discover_files(import, owner, &location, source, stop)? {
+                Some(stats) => stats,
+                None => return Ok(()),
+            }
+        };
+        if let Some(cb) = &control.on_discovered {
+            let (files, bytes) = self.store().pending_totals(id)?;
+            cb(&stats, files as u64, bytes as u64);
+        }
+        if stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let moved = self.store().transition_import(
+            id,
+            &[ImportStatus::Initializing],
+            ImportStatus::InProgress,
+            Some(owner),
+            self.now_ms(),
+        )?;
+        if !moved && !self.store().import(id)?.is_some_and(|i| i.status == ImportStatus::InProgress)
+        {
+            return Ok(());
+        }
+        let ingest_opts = IngestOptions {
+            retention_cutoff_ms: self.retention_cutoff(import)?,
+            ..IngestOptions::default()
+        };
+        self.ingest_pending(id, owner, eds_num, source, &ingest_opts, control)
+    }
+
+    /// Discovery: records every folder and file before any file is read, so a resumed import
+    /// knows exactly what is left. `None` when the run should end here (stopped, the import
+    /// lost, or the bucket could not be listed: then one failure entry says why).
+    fn discover_files(
+        &self,
+        import: &ImportRecord,
+        owner: &str,
+        location: &Location,
+        source: &dyn ObjectSource,
+        stop: &AtomicBool,
+    ) -> Result<Option<DiscoveryStats>, EngineError> {
+        let id = import.id.as_str();
+        let range = TimeRange::new(
+            import.start_ms.and_then(chrono::DateTime::from_timestamp_millis),
+            import.end_ms.and_then(chrono::DateTime::from_timestamp_millis),
+        );
+        self.store().reset_discovery(id)?;
+        let walked = discover(source, &location.prefix, &range, |p| {
+            if stop.load(Ordering::SeqCst) {
+                return ControlFlow::Break(Ok(()));
+            }
+            if let Some(pace) = self.config.pace_per_file {
+                std::thread::sleep(pace);
+            }
+            let files: Vec<(String, u64)> =
+                p.objects.into_iter().map(|o| (o.key, o.size)).collect();
+            match self.store().add_prefix(id, owner, &p.prefix, &files, self.now_ms()) {
+                Ok(true) => ControlFlow::Continue(()),
+                Ok(false) => ControlFlow::Break(Ok(())),
+                Err(e) => ControlFlow::Break(Err(e)),
+            }
+        });
+        let walked = match walked {
+            Ok(w) => w,
+            // The bucket cannot be listed: one failure entry for the location, and the import
+            // ends FAILED; a retry lists it again.
+            Err(DiscoveryError::List { source: e, .. }) => {
+                self.store().add_import_failure(
+                    id,
+                    &location.to_string(),
+                    ErrorType::from(e.kind).as_str(),
+                    &e.message,
+                    self.now_ms(),
+                )?;
+                return Ok(None);
+            }
+            Err(e) => return Err(EngineError::InvalidImportSource(e.to_string())),
+        };
+        match walked.stopped {
+            Some(Err(e)) => return Err(e.into()),
+            Some(Ok(())) => return Ok(None),
+            None => {}
+        }
+        if !self.store().finish_discovery(id, owner, self.now_ms())? {
+            return Ok(None);
+        }
+        Ok(Some(walked.stats))
+    }
+
+    /// Reads every pending file on the rayon pool and commits them on one writer thread.
+    fn ingest_pending(
+        &self,
+        id: &str,
+        owner: &str,
+        eds_num: i64,
+        source: &dyn ObjectSource,
+        opts: &IngestOptions,
+        control: &RunControl,
+    ) -> Result<(), EngineError> {
+        let stop = &control.stop;
+        let writer_store = Store::open(&self.db_path)?;
+        let threads = rayon::current_num_threads();
+        let (tx, rx) = sync_channel::<(FileTask, ParsedFile)>(threads * 2);
+        std::thread::scope(|scope| -> Result<(), EngineError> {
+            let writer = std::thread::Builder::new()
+                .name("writer".into())
+                .spawn_scoped(scope, move || {
+                    let on_commit = |p: &Progress| {
+                        if let Some(cb) = &control.on_progress {
+                            cb(p);
+                        }
+                        if let Some(hook) = &self.config.after_commit {
+                            hook(p, stop);
+                        }
+                    };
+                    writer::run(
+                        writer_store,
+                        writer::Target {
+                            import_id: id,
+                            owner,
+                            eds_num,
+                            stop,
+                        },
+                        rx,
+                        self.config.batch,
+                        self.config.clock.as_ref(),
+                        &on_commit,
+                    )
+                })
+                .map_err(|e| EngineError::Run(e.to_string()))?;
+            let sink = ChannelSink {
+                tx,
+                pace: self.config.pace_per_file,
+            };
+            let mut after = -1;
+            let fed: Result<(), EngineError> = loop {
+                if stop.load(Ordering::SeqCst) {
+                    break Ok(());
+                }
+                let files = match self.store().pending_files(id, after, FILES_PER_ROUND) {
+                    Ok(f) => f,
+                    Err(e) => break Err(e.into()),
+                };
+                let Some(last) = files.last() else {
+                    break Ok(());
+                };
+                after = last.file_no;
+                let tasks: Vec<FileTask> = files
+                    .into_iter()
+                    .map(|f| FileTask {
+                        id: f.file_no,
+                        key: f.key,
+                    })
+                    .collect();
+                if ingest(source, &tasks, opts, &sink, stop).is_err() {
+                    break Ok(()); // the writer hung up; its own answer is read below
+                }
+            };
+            drop(sink);
+            let written = writer
+                .join()
+                .map_err(|_| EngineError::Run("the writer thread panicked".into()))??;
+            if written == WriterEnd::Refused {
+                // The import is no longer this run's: a StopImport answered, or another run
+                // took over. Nothing more is written.
+                stop.store(true, Ordering::SeqCst);
+            }
+            fed
+        })
+    }
+}
+
+/// The sink handing parsed files to the writer thread; blocks when the writer is behind.
+struct ChannelSink {
+    tx: std::sync::mpsc::SyncSender<(FileTask, ParsedFile)>,
+    pace: Option<Duration>,
+}
+
+impl Sink for ChannelSink {
+    type Error = ();
+    fn file(&self, task: &FileTask, file: ParsedFile) -> Result<(), ()> {
+        if let Some(p) = self.pace {
+            std::thread::sleep(p);
+        }
+        self.tx.send((task.clone(), file)).map_err(|_| ())
+    }
+}
+
+/// Discovery and ingest without a store: what an import would find and count.
+pub fn count_only(
+    source: &dyn ObjectSource,
+    prefix: &str,
+    range: &TimeRange,
+    opts: &IngestOptions,
+    stop: &AtomicBool,
+) -> Result<(DiscoveryStats, IngestStats), EngineError> {
+    let mut tasks = Vec::new();
+    let walked = discover(source, prefix, range, |p| {
+        for o in p.objects {
+            tasks.push(FileTask {
+                id: tasks.len() as i64,
+                key: o.key,
+            });
+        }
+        ControlFlow::<()>::Continue(())
+    })
+    .map_err(|e| EngineError::InvalidImportSource(e.to_string()))?;
+    let sink = trail_ingest::CountingSink::default();
+    let counted = ingest(source, &tasks, opts, &sink, stop).unwrap_or_default();
+    Ok((walked.stats, counted))
+}
