@@ -255,9 +255,7 @@ fn list_imports(
         r.import_status.as_deref().unwrap_or(""),
     ];
     let tokens = Tokens::new("ListImports", &filters, ErrorCode::InvalidNextToken);
-    let after = tokens
-        .pair_cursor(r.next_token.as_deref())?
-        .map(|(created_ms, id)| ImportCursor { created_ms, id });
+    let after = tokens.num_cursor(r.next_token.as_deref())?.map(ImportCursor);
     let page = app.engine.list_imports(&ListImports {
         scope: ctx.scope(),
         destination: r.destination,
@@ -268,7 +266,7 @@ fn list_imports(
     })?;
     Ok(ListImportsResponse {
         imports: page.items.iter().map(ImportsListItem::from).collect(),
-        next_token: page.next.map(|c| tokens.pair_token(c.created_ms, &c.id)),
+        next_token: page.next.map(|c| tokens.num_token(c.0)),
     })
 }
 

@@ -54,17 +54,6 @@ impl Tokens {
             .transpose()
     }
 
-    /// A cursor that is a number and a text (a creation time and an ID).
-    pub fn pair_cursor(&self, token: Option<&str>) -> Result<Option<(i64, String)>, ApiError> {
-        self.cursor(token)?
-            .map(|c| {
-                let (n, s) = c.split_once('.').ok_or_else(|| self.bad())?;
-                let n = i64::from_str_radix(n, 16).map_err(|_| self.bad())?;
-                Ok((n, s.to_string()))
-            })
-            .transpose()
-    }
-
     /// The token of a cursor.
     pub fn token(&self, cursor: &str) -> String {
         format!("{:016x}.{cursor}", self.fingerprint)
@@ -72,9 +61,5 @@ impl Tokens {
 
     pub fn num_token(&self, n: i64) -> String {
         self.token(&format!("{n:x}"))
-    }
-
-    pub fn pair_token(&self, n: i64, s: &str) -> String {
-        self.token(&format!("{n:x}.{s}"))
     }
 }

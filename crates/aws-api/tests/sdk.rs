@@ -5,69 +5,42 @@ use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
 use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudtrail::types::{
     AdvancedEventSelector, AdvancedFieldSelector, EventDataStoreStatus, ImportFailureStatus,
-    ImportSource, ImportStatus, S3ImportSource,
+    ImportSource, ImportStatus, S3ImportSource, Tag,
 };
 use aws_sdk_cloudtrail::Client;
-use import_engine::{DirResolver, Engine};
+use import_engine::{
+    CommitHook, DirResolver, Engine, EngineConfig, EventQuery, FixedClock,
+};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
+
+/// The instant the server's clock stands at.
+const NOW: &str = "2025-01-01T00:00:00Z";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The fixture's expected statistics as a server import reports them into a store that keeps
-/// `retention_days`: the committed figures, with EventsCompleted recounted here independently
-/// (valid records whose eventTime is within the retention period; the rest are dropped).
+/// The fixture's expected statistics (computed independently by fixtures/make_fixtures.py) as
+/// a server import reports them into a store that keeps `retention_days` at `NOW`: records
+/// older than that are dropped, counted from the committed list of stored eventTimes.
 fn expected_with_retention(retention_days: i64) -> Value {
     let text = std::fs::read_to_string(root().join("fixtures/trail-bucket.expected.json")).unwrap();
     let mut v: Value = serde_json::from_str(&text).unwrap();
-    let cutoff = chrono::Utc::now() - chrono::Duration::days(retention_days);
-    let mut events = 0;
-    let mut stack = vec![root().join("fixtures/trail-bucket")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            if !path.to_string_lossy().contains("/CloudTrail/") {
-                continue;
-            }
-            let mut text = Vec::new();
-            let gz = std::fs::read(&path).unwrap();
-            if flate2::read::MultiGzDecoder::new(gz.as_slice())
-                .read_to_end(&mut text)
-                .is_err()
-            {
-                continue;
-            }
-            let Ok(file) = serde_json::from_slice::<Value>(&text) else {
-                continue;
-            };
-            for r in file["Records"].as_array().into_iter().flatten() {
-                let ok = |k: &str| r[k].as_str().is_some_and(|s| !s.is_empty());
-                let time = r["eventTime"]
-                    .as_str()
-                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
-                let small = r.to_string().len() < 256 * 1024;
-                if ok("eventVersion")
-                    && ok("eventSource")
-                    && ok("eventName")
-                    && small
-                    && time.is_some_and(|t| t >= cutoff)
-                {
-                    events += 1;
-                }
-            }
-        }
-    }
-    v["ImportStatistics"]["EventsCompleted"] = events.into();
+    let cutoff =
+        chrono::DateTime::parse_from_rfc3339(NOW).unwrap() - chrono::Duration::days(retention_days);
+    let kept = v["EventTimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| chrono::DateTime::parse_from_rfc3339(t.as_str().unwrap()).unwrap() >= cutoff)
+        .count();
+    v["ImportStatistics"]["EventsCompleted"] = kept.into();
     v
 }
 
@@ -75,13 +48,87 @@ fn expected() -> Value {
     expected_with_retention(3653)
 }
 
+/// A gate the import's writer waits at after each commit while it is held (or until the run
+/// is stopped), so a test can look at an import mid-way on any machine.
+#[derive(Default)]
+struct Gate {
+    held: Mutex<bool>,
+    turned: Condvar,
+    commits: Mutex<u64>,
+}
+
+impl Gate {
+    fn hook(self: &Arc<Self>) -> CommitHook {
+        let gate = self.clone();
+        Arc::new(move |_, stop: &AtomicBool| {
+            *gate.commits.lock().unwrap() += 1;
+            gate.turned.notify_all();
+            let mut held = gate.held.lock().unwrap();
+            while *held && !stop.load(Ordering::SeqCst) {
+                held = gate
+                    .turned
+                    .wait_timeout(held, Duration::from_millis(10))
+                    .unwrap()
+                    .0;
+            }
+        })
+    }
+
+    fn hold(&self) {
+        *self.held.lock().unwrap() = true;
+    }
+
+    fn release(&self) {
+        *self.held.lock().unwrap() = false;
+        self.turned.notify_all();
+    }
+
+    fn commits(&self) -> u64 {
+        *self.commits.lock().unwrap()
+    }
+
+    /// Waits (at most 30 s) until the writer has committed `n` batches in all.
+    async fn wait_for_commits(&self, n: u64) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.commits() < n {
+            assert!(Instant::now() < deadline, "only {} commits", self.commits());
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+}
+
 struct Server {
     addr: SocketAddr,
+    engine: Arc<Engine>,
+    gate: Arc<Gate>,
     _dir: tempfile::TempDir,
 }
 
-/// A server on a free loopback port, with `trail-bucket` (the fixture) as its one bucket.
-async fn server(pace_ms: Option<u64>) -> Server {
+impl Server {
+    /// Waits (at most 30 s) until no run of `id` goes on in the server.
+    async fn wait_idle(&self, id: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.engine.is_running(id) {
+            assert!(Instant::now() < deadline, "the run of {id} never ended");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    /// Events stored, all stores.
+    fn stored(&self) -> i64 {
+        self.engine
+            .events(&EventQuery {
+                limit: usize::MAX >> 1,
+                ..Default::default()
+            })
+            .unwrap()
+            .len() as i64
+    }
+}
+
+/// A server on a free loopback port, with `trail-bucket` (the fixture) as its one bucket, its
+/// clock at `NOW`, committing at most `batch_files` files at a time.
+async fn server(batch_files: usize) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let buckets = dir.path().join("buckets");
     std::fs::create_dir(&buckets).unwrap();
@@ -90,17 +137,28 @@ async fn server(pace_ms: Option<u64>) -> Server {
         buckets.join("trail-bucket"),
     )
     .unwrap();
-    let engine = Arc::new(Engine::open(dir.path().join("t.db")).unwrap());
-    let app = Arc::new(aws_api::App {
-        engine,
+    let gate = Arc::new(Gate::default());
+    let mut config = EngineConfig {
+        clock: Arc::new(FixedClock::at(NOW).unwrap()),
         resolver: Arc::new(DirResolver { root: buckets }),
+        after_commit: Some(gate.hook()),
+        ..Default::default()
+    };
+    config.batch.files = batch_files;
+    let engine = Arc::new(Engine::open(dir.path().join("t.db"), config).unwrap());
+    let app = Arc::new(aws_api::App {
+        engine: engine.clone(),
         account: "123456789012".into(),
-        pace_per_file: pace_ms.map(Duration::from_millis),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, aws_api::router(app)).await });
-    Server { addr, _dir: dir }
+    Server {
+        addr,
+        engine,
+        gate,
+        _dir: dir,
+    }
 }
 
 fn client(addr: SocketAddr, region: &str) -> Client {
@@ -191,7 +249,7 @@ fn stats_json(s: &aws_sdk_cloudtrail::types::ImportStatistics) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_data_store_lifecycle() {
-    let s = server(None).await;
+    let s = server(usize::MAX).await;
     let c = client(s.addr, "eu-west-1");
     let created = c
         .create_event_data_store()
@@ -220,7 +278,7 @@ async fn event_data_store_lifecycle() {
     );
     let id = arn.rsplit('/').next().unwrap().to_string();
     let ts = created.created_timestamp.unwrap();
-    assert!(ts.secs() > 1_700_000_000);
+    assert_eq!(ts.secs(), 1_735_689_600, "the server's clock");
 
     // Get by ARN and by ID; ENABLED once created.
     for key in [&arn, &id] {
@@ -462,9 +520,11 @@ async fn event_data_store_lifecycle() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_runs_in_the_background_with_exact_statistics_and_failures() {
-    let s = server(Some(10)).await;
+    let s = server(5).await;
     let c = client(s.addr, "us-east-1");
     let arn = create_store(&c, "imports").await;
+    // Hold the import after its first commit, to see it IN_PROGRESS on any machine.
+    s.gate.hold();
     let started = c
         .start_import()
         .destinations(&arn)
@@ -497,6 +557,11 @@ async fn import_runs_in_the_background_with_exact_statistics_and_failures() {
         .await;
     assert_eq!(code(again), "AccountHasOngoingImportException");
 
+    s.gate.wait_for_commits(1).await;
+    let mid = c.get_import().import_id(&id).send().await.unwrap();
+    assert_eq!(mid.import_status, Some(ImportStatus::InProgress));
+    assert_eq!(mid.import_statistics.unwrap().files_completed, Some(5));
+    s.gate.release();
     let (seen, done) = wait(&c, &id).await;
     assert_eq!(
         seen,
@@ -511,15 +576,12 @@ async fn import_runs_in_the_background_with_exact_statistics_and_failures() {
         stats_json(done.import_statistics.as_ref().unwrap()),
         want["ImportStatistics"]
     );
-    // Records older than ten years are dropped, not failed: the fixture's 2014 ones.
-    let all_events = expected_with_retention(100_000)["ImportStatistics"]["EventsCompleted"]
-        .as_i64()
-        .unwrap();
+    // Records older than the store's ten years are dropped, not failed: the 2014 ones.
     assert!(
-        want["ImportStatistics"]["EventsCompleted"]
-            .as_i64()
-            .unwrap()
-            < all_events
+        want["ImportStatistics"]["EventsCompleted"].as_i64().unwrap()
+            < expected_with_retention(100_000)["ImportStatistics"]["EventsCompleted"]
+                .as_i64()
+                .unwrap()
     );
     assert!(
         done.updated_timestamp.unwrap().as_secs_f64()
@@ -527,25 +589,7 @@ async fn import_runs_in_the_background_with_exact_statistics_and_failures() {
     );
 
     // Failures, two at a time.
-    let mut failures = Vec::new();
-    let mut token = None;
-    loop {
-        let page = c
-            .list_import_failures()
-            .import_id(&id)
-            .max_results(2)
-            .set_next_token(token)
-            .send()
-            .await
-            .unwrap();
-        let items = page.failures.unwrap();
-        assert!(items.len() <= 2);
-        failures.extend(items);
-        token = page.next_token;
-        if token.is_none() {
-            break;
-        }
-    }
+    let failures = all_failures(&c, &id, 2).await;
     let mut got: Vec<Value> = failures
         .iter()
         .map(|f| serde_json::json!({"Location": f.location, "ErrorType": f.error_type}))
@@ -556,37 +600,43 @@ async fn import_runs_in_the_background_with_exact_statistics_and_failures() {
         .iter()
         .all(|f| f.status == Some(ImportFailureStatus::Failed) && f.last_updated_time.is_some()));
 
-    // Retry: entries go RETRY, then FAILED again (the bucket did not change); nothing doubles.
+    // Retry: no statistic moves when it starts; entries go RETRY, then (the bucket did not
+    // change) FAILED again, one file at a time; nothing doubles.
+    s.gate.hold();
+    let commits = s.gate.commits();
     let retried = c.start_import().import_id(&id).send().await.unwrap();
     assert_eq!(retried.import_status, Some(ImportStatus::Initializing));
-    let during = c
-        .list_import_failures()
-        .import_id(&id)
-        .send()
-        .await
-        .unwrap()
-        .failures
-        .unwrap();
-    assert!(
-        during
-            .iter()
-            .any(|f| f.status == Some(ImportFailureStatus::Retry)),
-        "{during:?}"
+    let right_after = c.get_import().import_id(&id).send().await.unwrap();
+    assert_eq!(
+        stats_json(right_after.import_statistics.as_ref().unwrap()),
+        want["ImportStatistics"]
     );
+    // The six failed files are read again, five per batch: after the first batch one entry is
+    // still RETRY, and the statistics still agree with the stored events.
+    s.gate.wait_for_commits(commits + 1).await;
+    let during = all_failures(&c, &id, 1000).await;
+    let retrying = during
+        .iter()
+        .filter(|f| f.status == Some(ImportFailureStatus::Retry))
+        .count();
+    assert_eq!(retrying, 1, "{during:?}");
+    let mid = c.get_import().import_id(&id).send().await.unwrap();
+    assert_eq!(
+        stats_json(mid.import_statistics.as_ref().unwrap()),
+        want["ImportStatistics"]
+    );
+    assert_eq!(
+        s.stored(),
+        want["ImportStatistics"]["EventsCompleted"].as_i64().unwrap()
+    );
+    s.gate.release();
     let (_, after) = wait(&c, &id).await;
     assert_eq!(after.import_status, Some(ImportStatus::Failed));
     assert_eq!(
         stats_json(after.import_statistics.as_ref().unwrap()),
         want["ImportStatistics"]
     );
-    let after_failures = c
-        .list_import_failures()
-        .import_id(&id)
-        .send()
-        .await
-        .unwrap()
-        .failures
-        .unwrap();
+    let after_failures = all_failures(&c, &id, 1000).await;
     assert_eq!(after_failures.len(), failures.len());
     assert!(after_failures
         .iter()
@@ -684,11 +734,41 @@ async fn import_runs_in_the_background_with_exact_statistics_and_failures() {
         .is_empty());
 }
 
+/// Every failure entry of an import, paged `page` at a time.
+async fn all_failures(
+    c: &Client,
+    id: &str,
+    page: i32,
+) -> Vec<aws_sdk_cloudtrail::types::ImportFailureListItem> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let p = c
+            .list_import_failures()
+            .import_id(id)
+            .max_results(page)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        let items = p.failures.unwrap();
+        assert!(items.len() <= page as usize);
+        out.extend(items);
+        token = p.next_token;
+        if token.is_none() {
+            return out;
+        }
+    }
+}
+
+/// Once StopImport has answered, GetImport returns exactly the statistics it gave, and the
+/// stored events match them: a batch in flight is not stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stop_mid_import_and_every_start_import_error() {
-    let s = server(Some(40)).await;
+async fn stop_mid_import_freezes_the_statistics() {
+    let s = server(5).await;
     let c = client(s.addr, "us-east-1");
     let arn = create_store(&c, "stops").await;
+    s.gate.hold();
     let id = c
         .start_import()
         .destinations(&arn)
@@ -698,36 +778,24 @@ async fn stop_mid_import_and_every_start_import_error() {
         .unwrap()
         .import_id
         .unwrap();
-    loop {
-        let now = c.get_import().import_id(&id).send().await.unwrap();
-        if now.import_statistics.unwrap().files_completed.unwrap_or(0) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    s.gate.wait_for_commits(1).await;
     let asked = Instant::now();
     let stopped = c.stop_import().import_id(&id).send().await.unwrap();
     assert_eq!(stopped.import_status, Some(ImportStatus::Stopped));
-    let files_then = stopped.import_statistics.unwrap().files_completed.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let frozen = stats_json(stopped.import_statistics.as_ref().unwrap());
+    assert_eq!(frozen["FilesCompleted"], 5);
+    // Let the writer go: the batch it was about to commit must not land.
+    s.gate.release();
+    s.wait_idle(&id).await;
+    assert!(asked.elapsed() < Duration::from_secs(1), "{:?}", asked.elapsed());
     let later = c.get_import().import_id(&id).send().await.unwrap();
     assert_eq!(later.import_status, Some(ImportStatus::Stopped));
-    let files_later = later.import_statistics.unwrap().files_completed.unwrap();
-    assert!(
-        files_later < 84 && files_later <= files_then + 4,
-        "{files_then} then, {files_later} later"
-    );
-    assert!(asked.elapsed() < Duration::from_secs(1));
+    assert_eq!(stats_json(later.import_statistics.as_ref().unwrap()), frozen);
+    assert_eq!(later.updated_timestamp, stopped.updated_timestamp);
+    assert_eq!(Value::from(s.stored()), frozen["EventsCompleted"]);
     // Stopping again returns it unchanged.
-    assert_eq!(
-        c.stop_import()
-            .import_id(&id)
-            .send()
-            .await
-            .unwrap()
-            .import_status,
-        Some(ImportStatus::Stopped)
-    );
+    let again = c.stop_import().import_id(&id).send().await.unwrap();
+    assert_eq!(stats_json(again.import_statistics.as_ref().unwrap()), frozen);
     // The retry resumes it to the end, with exactly the fixture's statistics.
     c.start_import().import_id(&id).send().await.unwrap();
     let (_, done) = wait(&c, &id).await;
@@ -735,7 +803,17 @@ async fn stop_mid_import_and_every_start_import_error() {
         stats_json(done.import_statistics.as_ref().unwrap()),
         expected()["ImportStatistics"]
     );
+    assert_eq!(
+        Value::from(s.stored()),
+        expected()["ImportStatistics"]["EventsCompleted"]
+    );
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_start_import_error() {
+    let s = server(usize::MAX).await;
+    let c = client(s.addr, "us-east-1");
+    let arn = create_store(&c, "errors").await;
     let new = || {
         c.start_import()
             .destinations(&arn)
@@ -821,18 +899,7 @@ async fn stop_mid_import_and_every_start_import_error() {
     let audit = c
         .create_event_data_store()
         .name("audit-logs")
-        .advanced_event_selectors(
-            AdvancedEventSelector::builder()
-                .field_selectors(
-                    AdvancedFieldSelector::builder()
-                        .field("eventCategory")
-                        .equals("ActivityAuditLog")
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap(),
-        )
+        .advanced_event_selectors(selector(&[("eventCategory", "Equals", &["ActivityAuditLog"])]))
         .send()
         .await
         .unwrap()
@@ -865,6 +932,7 @@ async fn stop_mid_import_and_every_start_import_error() {
         .await;
     assert_eq!(code(inactive), "InactiveEventDataStoreException");
     // A store with an ongoing import cannot be updated or deleted.
+    s.gate.hold();
     let running = new().send().await.unwrap().import_id.unwrap();
     assert_eq!(
         code(
@@ -877,6 +945,386 @@ async fn stop_mid_import_and_every_start_import_error() {
         "EventDataStoreHasOngoingImportException"
     );
     c.stop_import().import_id(&running).send().await.unwrap();
+    s.gate.release();
+}
+
+/// A retry passes the same destination checks as a new import: a stopped import whose store
+/// was deleted since cannot write into it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_checks_its_destination_again() {
+    let s = server(5).await;
+    let c = client(s.addr, "us-east-1");
+    let arn = create_store(&c, "retry-dest").await;
+    s.gate.hold();
+    let id = c
+        .start_import()
+        .destinations(&arn)
+        .import_source(source("s3://trail-bucket/"))
+        .send()
+        .await
+        .unwrap()
+        .import_id
+        .unwrap();
+    s.gate.wait_for_commits(1).await;
+    c.stop_import().import_id(&id).send().await.unwrap();
+    s.gate.release();
+    s.wait_idle(&id).await;
+    let before = s.stored();
+    c.update_event_data_store()
+        .event_data_store(&arn)
+        .termination_protection_enabled(false)
+        .send()
+        .await
+        .unwrap();
+    c.delete_event_data_store()
+        .event_data_store(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code(c.start_import().import_id(&id).send().await),
+        "InactiveEventDataStoreException"
+    );
+    let still = c.get_import().import_id(&id).send().await.unwrap();
+    assert_eq!(still.import_status, Some(ImportStatus::Stopped));
+    assert_eq!(s.stored(), before, "nothing written into the deleted store");
+}
+
+/// One advanced event selector from (field, operator, values) conditions.
+fn selector(conditions: &[(&str, &str, &[&str])]) -> AdvancedEventSelector {
+    let mut b = AdvancedEventSelector::builder();
+    for (field, op, values) in conditions {
+        let mut f = AdvancedFieldSelector::builder().field(*field);
+        for v in *values {
+            f = match *op {
+                "Equals" => f.equals(*v),
+                "StartsWith" => f.starts_with(*v),
+                "EndsWith" => f.ends_with(*v),
+                "NotEquals" => f.not_equals(*v),
+                "NotStartsWith" => f.not_starts_with(*v),
+                _ => f.not_ends_with(*v),
+            };
+        }
+        b = b.field_selectors(f.build().unwrap());
+    }
+    b.build().unwrap()
+}
+
+/// Selectors follow the rules AWS documents for event data stores.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn advanced_event_selectors_are_validated() {
+    let s = server(usize::MAX).await;
+    let c = client(s.addr, "us-east-1");
+    let ok: Vec<Vec<(&str, &str, &[&str])>> = vec![
+        vec![("eventCategory", "Equals", &["Management"]), ("readOnly", "Equals", &["false"])],
+        vec![
+            ("eventCategory", "Equals", &["Data"]),
+            ("resources.type", "Equals", &["AWS::S3::Object"]),
+            ("resources.ARN", "StartsWith", &["arn:aws:s3:::bucket/"]),
+            ("eventName", "NotEquals", &["GetObject"]),
+        ],
+        vec![
+            ("eventCategory", "Equals", &["NetworkActivity"]),
+            ("eventSource", "Equals", &["ec2.amazonaws.com"]),
+            ("errorCode", "Equals", &["VpceAccessDenied"]),
+        ],
+        vec![("eventCategory", "Equals", &["Management"]), ("eventSource", "NotEquals", &["kms.amazonaws.com"])],
+        vec![("eventCategory", "Equals", &["ConfigurationItem"])],
+    ];
+    for (i, conds) in ok.iter().enumerate() {
+        let r = c
+            .create_event_data_store()
+            .name(format!("ok-{i}"))
+            .advanced_event_selectors(selector(conds))
+            .send()
+            .await;
+        assert!(r.is_ok(), "{conds:?}: {:?}", r.err().map(|e| e.into_service_error()));
+    }
+    let bad: Vec<Vec<(&str, &str, &[&str])>> = vec![
+        // An unknown field, and a field of another category.
+        vec![("eventCategory", "Equals", &["Management"]), ("eventTime", "Equals", &["x"])],
+        vec![("eventCategory", "Equals", &["Management"]), ("resources.type", "Equals", &["AWS::S3::Object"])],
+        // Operators a field does not allow.
+        vec![("eventCategory", "StartsWith", &["Manage"])],
+        vec![("eventCategory", "Equals", &["Management"]), ("readOnly", "NotEquals", &["true"])],
+        vec![
+            ("eventCategory", "Equals", &["Data"]),
+            ("resources.type", "StartsWith", &["AWS::S3::"]),
+        ],
+        // Values outside the documented set.
+        vec![("eventCategory", "Equals", &["Everything"])],
+        vec![("eventCategory", "Equals", &["Management"]), ("readOnly", "Equals", &["yes"])],
+        vec![("eventCategory", "Equals", &["Data"]), ("resources.type", "Equals", &["S3 objects"])],
+        // A data selector without its resource type; no eventCategory at all.
+        vec![("eventCategory", "Equals", &["Data"])],
+        vec![("readOnly", "Equals", &["true"])],
+    ];
+    for (i, conds) in bad.iter().enumerate() {
+        let r = c
+            .create_event_data_store()
+            .name(format!("bad-{i}"))
+            .advanced_event_selectors(selector(conds))
+            .send()
+            .await;
+        assert_eq!(code(r), "InvalidEventSelectorsException", "{conds:?}");
+    }
+    // Categories of two kinds of store cannot mix; on Update too.
+    let mixed = c
+        .create_event_data_store()
+        .name("mixed")
+        .advanced_event_selectors(selector(&[("eventCategory", "Equals", &["Management"])]))
+        .advanced_event_selectors(selector(&[("eventCategory", "Equals", &["Insight"])]))
+        .send()
+        .await;
+    assert_eq!(code(mixed), "InvalidEventSelectorsException");
+    let ok_arn = c.list_event_data_stores().send().await.unwrap().event_data_stores.unwrap()[0]
+        .event_data_store_arn
+        .clone()
+        .unwrap();
+    let update = c
+        .update_event_data_store()
+        .event_data_store(&ok_arn)
+        .advanced_event_selectors(selector(&[("eventCategory", "Equals", &["Nope"])]))
+        .send()
+        .await;
+    assert_eq!(code(update), "InvalidEventSelectorsException");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_needs_a_change_and_partitions_follow_the_region() {
+    let s = server(usize::MAX).await;
+    let c = client(s.addr, "us-east-1");
+    let arn = create_store(&c, "nothing").await;
+    assert_eq!(
+        code(c.update_event_data_store().event_data_store(&arn).send().await),
+        "InvalidParameterException"
+    );
+    for (region, partition) in [
+        ("cn-north-1", "aws-cn"),
+        ("us-gov-west-1", "aws-us-gov"),
+        ("eu-west-3", "aws"),
+    ] {
+        let rc = client(s.addr, region);
+        let arn = create_store(&rc, "partitioned").await;
+        assert!(
+            arn.starts_with(&format!("arn:{partition}:cloudtrail:{region}:123456789012:eventdatastore/")),
+            "{arn}"
+        );
+        let got = rc.get_event_data_store().event_data_store(&arn).send().await.unwrap();
+        assert_eq!(got.event_data_store_arn.as_deref(), Some(arn.as_str()));
+        let id = rc
+            .start_import()
+            .destinations(&arn)
+            .import_source(source("s3://trail-bucket/AWSLogs/974349055189/"))
+            .send()
+            .await
+            .unwrap()
+            .import_id
+            .unwrap();
+        let (_, done) = wait(&rc, &id).await;
+        assert_eq!(done.destinations.as_deref(), Some(&[arn.clone()][..]));
+        // Another partition's spelling of the ARN is not this account's.
+        let wrong = arn.replacen(&format!("arn:{partition}:"), "arn:aws-iso:", 1);
+        assert_eq!(
+            code(rc.get_event_data_store().event_data_store(&wrong).send().await),
+            "EventDataStoreARNInvalidException"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_on_event_data_stores() {
+    let s = server(usize::MAX).await;
+    let c = client(s.addr, "us-east-1");
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build().unwrap();
+    let created = c
+        .create_event_data_store()
+        .name("tagged")
+        .tags_list(tag("team", "sec"))
+        .tags_list(tag("env", "test"))
+        .send()
+        .await
+        .unwrap();
+    let arn = created.event_data_store_arn.unwrap();
+    let echoed: Vec<(String, Option<String>)> = created
+        .tags_list
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect();
+    assert_eq!(
+        echoed,
+        [
+            ("team".to_string(), Some("sec".to_string())),
+            ("env".to_string(), Some("test".to_string()))
+        ]
+    );
+    c.add_tags()
+        .resource_id(&arn)
+        .tags_list(tag("env", "prod"))
+        .tags_list(Tag::builder().key("bare").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    c.remove_tags()
+        .resource_id(&arn)
+        .tags_list(tag("team", "whatever the value"))
+        .send()
+        .await
+        .unwrap();
+    let plain = create_store(&c, "plain").await;
+    let listed = c
+        .list_tags()
+        .resource_id_list(&arn)
+        .resource_id_list(&plain)
+        .send()
+        .await
+        .unwrap();
+    assert!(listed.next_token.is_none());
+    let list = listed.resource_tag_list.unwrap();
+    assert_eq!(list.len(), 2, "one entry per resource, even untagged");
+    assert_eq!(list[0].resource_id.as_deref(), Some(arn.as_str()));
+    let tags: Vec<(String, Option<String>)> = list[0]
+        .tags_list
+        .clone()
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect();
+    assert_eq!(
+        tags,
+        [("env".to_string(), Some("prod".to_string())), ("bare".to_string(), None)]
+    );
+    assert_eq!(list[1].tags_list.as_deref(), Some(&[][..]));
+    // Errors.
+    let dup = c
+        .add_tags()
+        .resource_id(&arn)
+        .tags_list(tag("k", "1"))
+        .tags_list(tag("k", "2"))
+        .send()
+        .await;
+    assert_eq!(code(dup), "InvalidTagParameterException");
+    let mut many = c.add_tags().resource_id(&arn);
+    for i in 0..49 {
+        many = many.tags_list(tag(&format!("k{i}"), "v"));
+    }
+    assert_eq!(code(many.send().await), "TagsLimitExceededException");
+    let other_account = arn.replace("123456789012", "999999999999");
+    assert_eq!(
+        code(c.list_tags().resource_id_list(&other_account).send().await),
+        "CloudTrailARNInvalidException"
+    );
+    assert_eq!(
+        code(
+            c.add_tags()
+                .resource_id("arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/00000000-0000-0000-0000-000000000000")
+                .tags_list(tag("a", "b"))
+                .send()
+                .await
+        ),
+        "ResourceNotFoundException"
+    );
+    assert_eq!(
+        code(
+            c.list_tags()
+                .resource_id_list("arn:aws:cloudtrail:us-east-1:123456789012:trail/t")
+                .send()
+                .await
+        ),
+        "ResourceTypeNotSupportedException"
+    );
+    assert_eq!(
+        code(c.list_tags().resource_id_list("not an arn").send().await),
+        "CloudTrailARNInvalidException"
+    );
+}
+
+/// A trail with an S3 key prefix: naming the folder above `AWSLogs/...` reads the trail's
+/// logs only, not its digests, Insights or other services' logs beside them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_explicit_prefix_reads_only_trail_logs_below_awslogs() {
+    let s = server(usize::MAX).await;
+    let c = client(s.addr, "us-east-1");
+    let arn = create_store(&c, "prefixed").await;
+    let id = c
+        .start_import()
+        .destinations(&arn)
+        .import_source(source("s3://trail-bucket/AWSLogs/123456789012/"))
+        .send()
+        .await
+        .unwrap()
+        .import_id
+        .unwrap();
+    let (_, done) = wait(&c, &id).await;
+    let failures = all_failures(&c, &id, 1000).await;
+    let all = expected();
+    let want: Vec<&str> = all["Failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["Location"].as_str().unwrap())
+        .filter(|l| l.contains("/123456789012/"))
+        .collect();
+    let mut got: Vec<String> = failures.into_iter().map(|f| f.location.unwrap()).collect();
+    got.sort();
+    assert_eq!(got, want);
+    assert_eq!(
+        done.import_statistics.unwrap().failed_entries,
+        Some(want.len() as i64)
+    );
+}
+
+/// List tokens are keyset positions: an import started between two pages repeats nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_tokens_are_stable_under_new_imports() {
+    let s = server(usize::MAX).await;
+    let c = client(s.addr, "us-east-1");
+    let arn = create_store(&c, "pages").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let id = c
+            .start_import()
+            .destinations(&arn)
+            .import_source(source("s3://trail-bucket/AWSLogs/974349055189/"))
+            .send()
+            .await
+            .unwrap()
+            .import_id
+            .unwrap();
+        wait(&c, &id).await;
+        ids.push(id);
+    }
+    let first = c.list_imports().max_results(2).send().await.unwrap();
+    let newer = c
+        .start_import()
+        .destinations(&arn)
+        .import_source(source("s3://trail-bucket/AWSLogs/974349055189/"))
+        .send()
+        .await
+        .unwrap()
+        .import_id
+        .unwrap();
+    let second = c
+        .list_imports()
+        .max_results(2)
+        .next_token(first.next_token.unwrap())
+        .send()
+        .await
+        .unwrap();
+    let mut seen: Vec<String> = first
+        .imports
+        .unwrap()
+        .into_iter()
+        .chain(second.imports.unwrap())
+        .map(|i| i.import_id.unwrap())
+        .collect();
+    assert!(second.next_token.is_none());
+    seen.sort();
+    ids.sort();
+    assert_eq!(seen, ids, "each of the first three exactly once; the newer one not yet");
+    assert!(!seen.contains(&newer));
+    wait(&c, &newer).await;
 }
 
 /// Raw HTTP, for what the SDK hides: both target spellings, the headers, the error body.
@@ -897,7 +1345,7 @@ fn raw(addr: SocketAddr, target: &str, body: &str) -> (u16, String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wire_details() {
-    let s = server(None).await;
+    let s = server(usize::MAX).await;
     let addr = s.addr;
     tokio::task::spawn_blocking(move || {
         for target in [

@@ -116,6 +116,8 @@ pub struct ImportRecord {
     pub created_ms: i64,
     pub updated_ms: i64,
     pub source_root: Option<String>,
+    /// The import's row number: later imports have larger ones.
+    pub num: i64,
 }
 
 /// Which imports to list; every filter that is set must hold.
@@ -149,7 +151,7 @@ pub struct FailureRecord {
 
 const COLUMNS: &str = "id, account, region, destination, eds_num, source_uri, bucket_region, \
      role_arn, start_ms, end_ms, status, discovered, prefixes_found, prefixes_completed, \
-     files_completed, events_completed, failed_entries, created_ms, updated_ms, source_root";
+     files_completed, events_completed, failed_entries, created_ms, updated_ms, source_root, rowid";
 
 fn from_row(r: &Row) -> rusqlite::Result<Result<ImportRecord, StoreError>> {
     let status: String = r.get(10)?;
@@ -183,6 +185,7 @@ fn from_row(r: &Row) -> rusqlite::Result<Result<ImportRecord, StoreError>> {
         created_ms: r.get(17)?,
         updated_ms: r.get(18)?,
         source_root: r.get(19)?,
+        num: r.get(20)?,
     }))
 }
 
@@ -249,20 +252,21 @@ impl Store {
         row.transpose()
     }
 
-    /// Imports matching `filter`, newest first (by creation time, then ID), strictly after
-    /// `after` (the creation time and ID of the last one already seen), at most `limit`.
+    /// Imports matching `filter`, newest first (in the order they were created, whatever the
+    /// clock said), strictly after `after` (the row number of the last one already seen), at
+    /// most `limit`.
     pub fn imports(
         &self,
         filter: &ImportFilter,
-        after: Option<(i64, &str)>,
+        after: Option<i64>,
         limit: usize,
     ) -> Result<Vec<ImportRecord>, StoreError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM imports WHERE (?1 IS NULL OR destination = ?1) \
              AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR account = ?3) \
              AND (?4 IS NULL OR region = ?4) \
-             AND (?5 IS NULL OR (created_ms, id) < (?5, ?6)) \
-             ORDER BY created_ms DESC, id DESC LIMIT ?7"
+             AND (?5 IS NULL OR rowid < ?5) \
+             ORDER BY rowid DESC LIMIT ?6"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(
@@ -271,8 +275,7 @@ impl Store {
                 filter.status.map(ImportStatus::as_db),
                 filter.account,
                 filter.region,
-                after.map(|a| a.0),
-                after.map(|a| a.1),
+                after,
                 limit.min(i64::MAX as usize) as i64
             ],
             from_row,

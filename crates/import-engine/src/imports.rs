@@ -46,12 +46,9 @@ pub struct ListImports {
     pub limit: usize,
 }
 
-/// Where a page of imports ended: the creation time and ID of its last import.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportCursor {
-    pub created_ms: i64,
-    pub id: String,
-}
+/// Where a page of imports ended: the row number of its last import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportCursor(pub i64);
 
 impl Engine {
     /// An import of this scope, or `ImportNotFound`.
@@ -226,17 +223,13 @@ impl Engine {
             account: Some(r.scope.account.clone()),
             region: Some(r.scope.region.clone()),
         };
-        let after = r.after.as_ref().map(|c| (c.created_ms, c.id.as_str()));
-        let mut items = self.store().imports(&filter, after, r.limit + 1)?;
+        let mut items = self
+            .store()
+            .imports(&filter, r.after.map(|c| c.0), r.limit + 1)?;
         let more = items.len() > r.limit;
         items.truncate(r.limit);
         let next = more
-            .then(|| {
-                items.last().map(|i| ImportCursor {
-                    created_ms: i.created_ms,
-                    id: i.id.clone(),
-                })
-            })
+            .then(|| items.last().map(|i| ImportCursor(i.num)))
             .flatten();
         Ok(Page { items, next })
     }
