@@ -3,10 +3,12 @@
 //! `cargo bench -p benches` (the corpus is generated into `target/bench-corpus` on first run).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use event_store::{BillingMode, EventDataStoreStatus, FileWrite, NewEventDataStore, NewImport, Store};
-use std::ops::ControlFlow;
+use event_store::{
+    BillingMode, EventDataStoreStatus, FileWrite, NewEventDataStore, NewImport, Store,
+};
 use std::hint::black_box;
 use std::io::Read;
+use std::ops::ControlFlow;
 use trail_discovery::{discover, MemorySource, TimeRange};
 use trail_ingest::{parse_file, IngestOptions};
 
@@ -78,9 +80,13 @@ fn inflate_and_parse(c: &mut Criterion) {
                         ..Default::default()
                     })
                     .unwrap();
-                assert!(store.claim_import(&import.id, "bench", 0, i64::MAX).unwrap());
+                assert!(store
+                    .claim_import(&import.id, "bench", 0, i64::MAX)
+                    .unwrap());
                 let keys: Vec<(String, u64)> = parsed.iter().map(|(k, _)| (k.clone(), 0)).collect();
-                assert!(store.add_prefix(&import.id, "bench", "p/", &keys, 0).unwrap());
+                assert!(store
+                    .add_prefix(&import.id, "bench", "p/", &keys, 0)
+                    .unwrap());
                 (dir, store, eds.num, import.id)
             },
             |(_dir, mut store, eds, import)| {
@@ -95,7 +101,9 @@ fn inflate_and_parse(c: &mut Criterion) {
                         strings: &strings,
                         failure: None,
                     };
-                    assert!(store.write_files(&import, "bench", eds, &[write], 0).unwrap());
+                    assert!(store
+                        .write_files(&import, "bench", eds, &[write], 0)
+                        .unwrap());
                 }
             },
         )

@@ -255,7 +255,9 @@ fn list_imports(
         r.import_status.as_deref().unwrap_or(""),
     ];
     let tokens = Tokens::new("ListImports", &filters, ErrorCode::InvalidNextToken);
-    let after = tokens.num_cursor(r.next_token.as_deref())?.map(ImportCursor);
+    let after = tokens
+        .num_cursor(r.next_token.as_deref())?
+        .map(ImportCursor);
     let page = app.engine.list_imports(&ListImports {
         scope: ctx.scope(),
         destination: r.destination,

@@ -111,7 +111,11 @@ impl From<EngineError> for ApiError {
             }
             EngineError::EventDataStoreHasOngoingImport(_) => C::EventDataStoreHasOngoingImport,
             EngineError::InactiveEventDataStore(_) => C::InactiveEventDataStore,
-            EngineError::InvalidEventDataStoreStatus { arn, status, needed } => {
+            EngineError::InvalidEventDataStoreStatus {
+                arn,
+                status,
+                needed,
+            } => {
                 let mut message = format!(
                     "The event data store {arn} is {}, which does not allow this operation",
                     eds_status(*status)

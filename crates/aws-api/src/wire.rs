@@ -66,9 +66,12 @@ pub fn billing_mode(b: BillingMode) -> &'static str {
 }
 
 pub fn parse_billing_mode(s: &str) -> Option<BillingMode> {
-    [BillingMode::ExtendableRetention, BillingMode::FixedRetention]
-        .into_iter()
-        .find(|b| billing_mode(*b) == s)
+    [
+        BillingMode::ExtendableRetention,
+        BillingMode::FixedRetention,
+    ]
+    .into_iter()
+    .find(|b| billing_mode(*b) == s)
 }
 
 // ---- shared members ----

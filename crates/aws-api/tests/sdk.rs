@@ -8,9 +8,7 @@ use aws_sdk_cloudtrail::types::{
     ImportSource, ImportStatus, S3ImportSource, Tag,
 };
 use aws_sdk_cloudtrail::Client;
-use import_engine::{
-    CommitHook, DirResolver, Engine, EngineConfig, EventQuery, FixedClock,
-};
+use import_engine::{CommitHook, DirResolver, Engine, EngineConfig, EventQuery, FixedClock};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -578,7 +576,9 @@ async fn import_runs_in_the_background_with_exact_statistics_and_failures() {
     );
     // Records older than the store's ten years are dropped, not failed: the 2014 ones.
     assert!(
-        want["ImportStatistics"]["EventsCompleted"].as_i64().unwrap()
+        want["ImportStatistics"]["EventsCompleted"]
+            .as_i64()
+            .unwrap()
             < expected_with_retention(100_000)["ImportStatistics"]["EventsCompleted"]
                 .as_i64()
                 .unwrap()
@@ -627,7 +627,9 @@ async fn import_runs_in_the_background_with_exact_statistics_and_failures() {
     );
     assert_eq!(
         s.stored(),
-        want["ImportStatistics"]["EventsCompleted"].as_i64().unwrap()
+        want["ImportStatistics"]["EventsCompleted"]
+            .as_i64()
+            .unwrap()
     );
     s.gate.release();
     let (_, after) = wait(&c, &id).await;
@@ -787,15 +789,25 @@ async fn stop_mid_import_freezes_the_statistics() {
     // Let the writer go: the batch it was about to commit must not land.
     s.gate.release();
     s.wait_idle(&id).await;
-    assert!(asked.elapsed() < Duration::from_secs(1), "{:?}", asked.elapsed());
+    assert!(
+        asked.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        asked.elapsed()
+    );
     let later = c.get_import().import_id(&id).send().await.unwrap();
     assert_eq!(later.import_status, Some(ImportStatus::Stopped));
-    assert_eq!(stats_json(later.import_statistics.as_ref().unwrap()), frozen);
+    assert_eq!(
+        stats_json(later.import_statistics.as_ref().unwrap()),
+        frozen
+    );
     assert_eq!(later.updated_timestamp, stopped.updated_timestamp);
     assert_eq!(Value::from(s.stored()), frozen["EventsCompleted"]);
     // Stopping again returns it unchanged.
     let again = c.stop_import().import_id(&id).send().await.unwrap();
-    assert_eq!(stats_json(again.import_statistics.as_ref().unwrap()), frozen);
+    assert_eq!(
+        stats_json(again.import_statistics.as_ref().unwrap()),
+        frozen
+    );
     // The retry resumes it to the end, with exactly the fixture's statistics.
     c.start_import().import_id(&id).send().await.unwrap();
     let (_, done) = wait(&c, &id).await;
@@ -899,7 +911,11 @@ async fn every_start_import_error() {
     let audit = c
         .create_event_data_store()
         .name("audit-logs")
-        .advanced_event_selectors(selector(&[("eventCategory", "Equals", &["ActivityAuditLog"])]))
+        .advanced_event_selectors(selector(&[(
+            "eventCategory",
+            "Equals",
+            &["ActivityAuditLog"],
+        )]))
         .send()
         .await
         .unwrap()
@@ -1016,7 +1032,10 @@ async fn advanced_event_selectors_are_validated() {
     let s = server(usize::MAX).await;
     let c = client(s.addr, "us-east-1");
     let ok: Vec<Vec<(&str, &str, &[&str])>> = vec![
-        vec![("eventCategory", "Equals", &["Management"]), ("readOnly", "Equals", &["false"])],
+        vec![
+            ("eventCategory", "Equals", &["Management"]),
+            ("readOnly", "Equals", &["false"]),
+        ],
         vec![
             ("eventCategory", "Equals", &["Data"]),
             ("resources.type", "Equals", &["AWS::S3::Object"]),
@@ -1028,7 +1047,10 @@ async fn advanced_event_selectors_are_validated() {
             ("eventSource", "Equals", &["ec2.amazonaws.com"]),
             ("errorCode", "Equals", &["VpceAccessDenied"]),
         ],
-        vec![("eventCategory", "Equals", &["Management"]), ("eventSource", "NotEquals", &["kms.amazonaws.com"])],
+        vec![
+            ("eventCategory", "Equals", &["Management"]),
+            ("eventSource", "NotEquals", &["kms.amazonaws.com"]),
+        ],
         vec![("eventCategory", "Equals", &["ConfigurationItem"])],
     ];
     for (i, conds) in ok.iter().enumerate() {
@@ -1038,23 +1060,42 @@ async fn advanced_event_selectors_are_validated() {
             .advanced_event_selectors(selector(conds))
             .send()
             .await;
-        assert!(r.is_ok(), "{conds:?}: {:?}", r.err().map(|e| e.into_service_error()));
+        assert!(
+            r.is_ok(),
+            "{conds:?}: {:?}",
+            r.err().map(|e| e.into_service_error())
+        );
     }
     let bad: Vec<Vec<(&str, &str, &[&str])>> = vec![
         // An unknown field, and a field of another category.
-        vec![("eventCategory", "Equals", &["Management"]), ("eventTime", "Equals", &["x"])],
-        vec![("eventCategory", "Equals", &["Management"]), ("resources.type", "Equals", &["AWS::S3::Object"])],
+        vec![
+            ("eventCategory", "Equals", &["Management"]),
+            ("eventTime", "Equals", &["x"]),
+        ],
+        vec![
+            ("eventCategory", "Equals", &["Management"]),
+            ("resources.type", "Equals", &["AWS::S3::Object"]),
+        ],
         // Operators a field does not allow.
         vec![("eventCategory", "StartsWith", &["Manage"])],
-        vec![("eventCategory", "Equals", &["Management"]), ("readOnly", "NotEquals", &["true"])],
+        vec![
+            ("eventCategory", "Equals", &["Management"]),
+            ("readOnly", "NotEquals", &["true"]),
+        ],
         vec![
             ("eventCategory", "Equals", &["Data"]),
             ("resources.type", "StartsWith", &["AWS::S3::"]),
         ],
         // Values outside the documented set.
         vec![("eventCategory", "Equals", &["Everything"])],
-        vec![("eventCategory", "Equals", &["Management"]), ("readOnly", "Equals", &["yes"])],
-        vec![("eventCategory", "Equals", &["Data"]), ("resources.type", "Equals", &["S3 objects"])],
+        vec![
+            ("eventCategory", "Equals", &["Management"]),
+            ("readOnly", "Equals", &["yes"]),
+        ],
+        vec![
+            ("eventCategory", "Equals", &["Data"]),
+            ("resources.type", "Equals", &["S3 objects"]),
+        ],
         // A data selector without its resource type; no eventCategory at all.
         vec![("eventCategory", "Equals", &["Data"])],
         vec![("readOnly", "Equals", &["true"])],
@@ -1077,7 +1118,13 @@ async fn advanced_event_selectors_are_validated() {
         .send()
         .await;
     assert_eq!(code(mixed), "InvalidEventSelectorsException");
-    let ok_arn = c.list_event_data_stores().send().await.unwrap().event_data_stores.unwrap()[0]
+    let ok_arn = c
+        .list_event_data_stores()
+        .send()
+        .await
+        .unwrap()
+        .event_data_stores
+        .unwrap()[0]
         .event_data_store_arn
         .clone()
         .unwrap();
@@ -1096,7 +1143,12 @@ async fn update_needs_a_change_and_partitions_follow_the_region() {
     let c = client(s.addr, "us-east-1");
     let arn = create_store(&c, "nothing").await;
     assert_eq!(
-        code(c.update_event_data_store().event_data_store(&arn).send().await),
+        code(
+            c.update_event_data_store()
+                .event_data_store(&arn)
+                .send()
+                .await
+        ),
         "InvalidParameterException"
     );
     for (region, partition) in [
@@ -1107,10 +1159,17 @@ async fn update_needs_a_change_and_partitions_follow_the_region() {
         let rc = client(s.addr, region);
         let arn = create_store(&rc, "partitioned").await;
         assert!(
-            arn.starts_with(&format!("arn:{partition}:cloudtrail:{region}:123456789012:eventdatastore/")),
+            arn.starts_with(&format!(
+                "arn:{partition}:cloudtrail:{region}:123456789012:eventdatastore/"
+            )),
             "{arn}"
         );
-        let got = rc.get_event_data_store().event_data_store(&arn).send().await.unwrap();
+        let got = rc
+            .get_event_data_store()
+            .event_data_store(&arn)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(got.event_data_store_arn.as_deref(), Some(arn.as_str()));
         let id = rc
             .start_import()
@@ -1126,7 +1185,12 @@ async fn update_needs_a_change_and_partitions_follow_the_region() {
         // Another partition's spelling of the ARN is not this account's.
         let wrong = arn.replacen(&format!("arn:{partition}:"), "arn:aws-iso:", 1);
         assert_eq!(
-            code(rc.get_event_data_store().event_data_store(&wrong).send().await),
+            code(
+                rc.get_event_data_store()
+                    .event_data_store(&wrong)
+                    .send()
+                    .await
+            ),
             "EventDataStoreARNInvalidException"
         );
     }
@@ -1193,7 +1257,10 @@ async fn tags_on_event_data_stores() {
         .collect();
     assert_eq!(
         tags,
-        [("env".to_string(), Some("prod".to_string())), ("bare".to_string(), None)]
+        [
+            ("env".to_string(), Some("prod".to_string())),
+            ("bare".to_string(), None)
+        ]
     );
     assert_eq!(list[1].tags_list.as_deref(), Some(&[][..]));
     // Errors.
@@ -1322,7 +1389,10 @@ async fn list_tokens_are_stable_under_new_imports() {
     assert!(second.next_token.is_none());
     seen.sort();
     ids.sort();
-    assert_eq!(seen, ids, "each of the first three exactly once; the newer one not yet");
+    assert_eq!(
+        seen, ids,
+        "each of the first three exactly once; the newer one not yet"
+    );
     assert!(!seen.contains(&newer));
     wait(&c, &newer).await;
 }

@@ -202,7 +202,9 @@ pub(crate) const FILE_RETRY: i64 = 3;
 /// Whether `owner` owns the running import `id`.
 fn owned(tx: &rusqlite::Transaction, id: &str, owner: &str) -> Result<bool, StoreError> {
     Ok(tx
-        .prepare_cached("SELECT 1 FROM imports WHERE id = ?1 AND owner = ?2 AND status IN (?3, ?4)")?
+        .prepare_cached(
+            "SELECT 1 FROM imports WHERE id = ?1 AND owner = ?2 AND status IN (?3, ?4)",
+        )?
         .query_row(
             params![
                 id,
@@ -614,6 +616,30 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Makes `owner` the run of an ongoing import that `previous` owned (a run whose process
+    /// is known to have ended). Returns whether it did.
+    pub fn take_over_import(
+        &self,
+        id: &str,
+        previous: &str,
+        owner: &str,
+        lease_until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE imports SET owner = ?3, lease_until_ms = ?4 WHERE id = ?1 AND owner = ?2 \
+             AND status IN (?5, ?6)",
+            params![
+                id,
+                previous,
+                owner,
+                lease_until_ms,
+                ImportStatus::Initializing.as_db(),
+                ImportStatus::InProgress.as_db()
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
     /// Extends `owner`'s lease; returns `false` if it no longer owns a running import (the
     /// import was stopped, or another run took it over).
     pub fn renew_import_lease(
@@ -660,4 +686,3 @@ impl Store {
             .flatten())
     }
 }
-

@@ -62,10 +62,15 @@ fn setup() -> Setup {
     let eds = store
         .create_event_data_store(&new_eds("eds-1", ARN, "s"))
         .unwrap();
-    let import = store.create_import(&new_import("imp-1", eds.num, 2_000)).unwrap();
+    let import = store
+        .create_import(&new_import("imp-1", eds.num, 2_000))
+        .unwrap();
     assert!(store.claim_import(&import.id, OWNER, 0, i64::MAX).unwrap());
     for (prefix, files) in [
-        ("p1/", vec![("p1/a".to_string(), 10), ("p1/b".to_string(), 20)]),
+        (
+            "p1/",
+            vec![("p1/a".to_string(), 10), ("p1/b".to_string(), 20)],
+        ),
         ("p2/", vec![("p2/c".to_string(), 30)]),
     ] {
         assert!(store
@@ -181,7 +186,14 @@ fn a_read_only_file_opens_for_reading() {
     std::fs::set_permissions(&s.path, perms).unwrap();
     let ro = Store::open_read_only(&s.path).unwrap();
     assert_eq!(ro.import(&s.import).unwrap().unwrap().id, s.import);
-    assert_eq!(ro.events(&EventQuery { limit: 1, ..Default::default() }).unwrap(), []);
+    assert_eq!(
+        ro.events(&EventQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap(),
+        []
+    );
 }
 
 #[test]
@@ -205,8 +217,14 @@ fn event_data_stores_are_found_by_arn_id_or_name_and_listed_by_arn_prefix() {
     // Pages by row number.
     let all = s.store.event_data_stores("arn:aws:", 0, 1).unwrap();
     assert_eq!(all.len(), 1);
-    let rest = s.store.event_data_stores("arn:aws:", all[0].num, 10).unwrap();
-    assert_eq!(rest.iter().map(|e| e.arn.as_str()).collect::<Vec<_>>(), [other]);
+    let rest = s
+        .store
+        .event_data_stores("arn:aws:", all[0].num, 10)
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|e| e.arn.as_str()).collect::<Vec<_>>(),
+        [other]
+    );
     let mut changed = eds.clone();
     changed.status = EventDataStoreStatus::PendingDeletion;
     changed.billing_mode = BillingMode::FixedRetention;
@@ -214,7 +232,11 @@ fn event_data_stores_are_found_by_arn_id_or_name_and_listed_by_arn_prefix() {
     let read = s.store.event_data_store("eds-1").unwrap().unwrap();
     assert_eq!(
         (read.status, read.billing_mode, read.updated_ms),
-        (EventDataStoreStatus::PendingDeletion, BillingMode::FixedRetention, 5_000)
+        (
+            EventDataStoreStatus::PendingDeletion,
+            BillingMode::FixedRetention,
+            5_000
+        )
     );
 }
 
@@ -228,13 +250,18 @@ fn tags_are_added_replaced_and_removed_by_key() {
     s.store
         .add_tags(ARN, &[t("a", Some("1")), t("b", None)])
         .unwrap();
-    s.store.add_tags(ARN, &[t("a", Some("2")), t("c", Some("3"))]).unwrap();
+    s.store
+        .add_tags(ARN, &[t("a", Some("2")), t("c", Some("3"))])
+        .unwrap();
     assert_eq!(
         s.store.tags(ARN).unwrap(),
         [t("a", Some("2")), t("b", None), t("c", Some("3"))]
     );
     s.store.remove_tags(ARN, &["b", "absent"]).unwrap();
-    assert_eq!(s.store.tags(ARN).unwrap(), [t("a", Some("2")), t("c", Some("3"))]);
+    assert_eq!(
+        s.store.tags(ARN).unwrap(),
+        [t("a", Some("2")), t("c", Some("3"))]
+    );
     assert_eq!(s.store.tags("arn:other").unwrap(), []);
 }
 
@@ -256,9 +283,15 @@ fn a_file_is_written_exactly_once_and_read_back_byte_exact() {
         strings: STRINGS,
         failure: None,
     };
-    assert!(s.store.write_files(&s.import, OWNER, s.eds, &[write], 4_000).unwrap());
+    assert!(s
+        .store
+        .write_files(&s.import, OWNER, s.eds, &[write], 4_000)
+        .unwrap());
     // The same file again (a replayed batch) changes nothing.
-    assert!(s.store.write_files(&s.import, OWNER, s.eds, &[write], 4_000).unwrap());
+    assert!(s
+        .store
+        .write_files(&s.import, OWNER, s.eds, &[write], 4_000)
+        .unwrap());
     let import = s.store.import(&s.import).unwrap().unwrap();
     assert_eq!(import.statistics.files_completed, 1);
     assert_eq!(import.statistics.events_completed, 2);
@@ -322,7 +355,10 @@ fn prefixes_complete_when_all_their_files_are_done() {
             failure: Some(failure),
         },
     ];
-    assert!(s.store.write_files(&s.import, OWNER, s.eds, &writes, 4_000).unwrap());
+    assert!(s
+        .store
+        .write_files(&s.import, OWNER, s.eds, &writes, 4_000)
+        .unwrap());
     let st = s.store.import(&s.import).unwrap().unwrap().statistics;
     assert_eq!(
         (st.prefixes_completed, st.files_completed, st.failed_entries),
@@ -354,7 +390,10 @@ fn a_retried_file_replaces_its_events_and_settles_its_entry() {
         strings: STRINGS,
         failure: Some(failure),
     };
-    assert!(s.store.write_files(&s.import, OWNER, s.eds, &[partial], 4_000).unwrap());
+    assert!(s
+        .store
+        .write_files(&s.import, OWNER, s.eds, &[partial], 4_000)
+        .unwrap());
     fail_and_retry(&s);
     let st = s.store.import(&s.import).unwrap().unwrap().statistics;
     // A retry moves no statistic: the entry counts until it is settled, the file stays
@@ -370,7 +409,10 @@ fn a_retried_file_replaces_its_events_and_settles_its_entry() {
     assert_eq!(s.store.pending_files(&s.import, -1, 10).unwrap().len(), 3);
 
     // The retry fails the same way: the entry is FAILED again, events are not doubled.
-    assert!(s.store.write_files(&s.import, OWNER, s.eds, &[partial], 4_000).unwrap());
+    assert!(s
+        .store
+        .write_files(&s.import, OWNER, s.eds, &[partial], 4_000)
+        .unwrap());
     let st = s.store.import(&s.import).unwrap().unwrap().statistics;
     assert_eq!(
         (st.files_completed, st.failed_entries, st.events_completed),
@@ -395,7 +437,10 @@ fn a_retried_file_replaces_its_events_and_settles_its_entry() {
         failure: None,
         ..partial
     };
-    assert!(s.store.write_files(&s.import, OWNER, s.eds, &[ok], 4_000).unwrap());
+    assert!(s
+        .store
+        .write_files(&s.import, OWNER, s.eds, &[ok], 4_000)
+        .unwrap());
     let st = s.store.import(&s.import).unwrap().unwrap().statistics;
     assert_eq!(
         (st.files_completed, st.failed_entries, st.events_completed),
@@ -423,7 +468,13 @@ fn fail_and_retry(s: &Setup) {
     assert_eq!(s.store.prepare_retry(&s.import, 6_000).unwrap(), 1);
     assert!(s
         .store
-        .transition_import(&s.import, &[ImportStatus::Failed], ImportStatus::Initializing, None, 6_000)
+        .transition_import(
+            &s.import,
+            &[ImportStatus::Failed],
+            ImportStatus::Initializing,
+            None,
+            6_000
+        )
         .unwrap());
     assert!(s.store.claim_import(&s.import, OWNER, 0, i64::MAX).unwrap());
 }
@@ -441,8 +492,14 @@ fn a_batch_lands_only_while_its_run_owns_the_import() {
         strings: &[],
         failure: None,
     };
-    assert!(!s.store.write_files(&s.import, "someone-else", s.eds, &[write], 1).unwrap());
-    assert!(!s.store.claim_import(&s.import, "run-2", 10, 20).unwrap(), "the lease holds");
+    assert!(!s
+        .store
+        .write_files(&s.import, "someone-else", s.eds, &[write], 1)
+        .unwrap());
+    assert!(
+        !s.store.claim_import(&s.import, "run-2", 10, 20).unwrap(),
+        "the lease holds"
+    );
     // A stop ends the claim: the run's next batch is refused and nothing moves.
     assert!(s
         .store
@@ -455,20 +512,44 @@ fn a_batch_lands_only_while_its_run_owns_the_import() {
         )
         .unwrap());
     assert_eq!(s.store.import_owner(&s.import).unwrap(), None);
-    assert!(!s.store.write_files(&s.import, OWNER, s.eds, &[write], 8_000).unwrap());
-    assert!(!s.store.renew_import_lease(&s.import, OWNER, i64::MAX).unwrap());
+    assert!(!s
+        .store
+        .write_files(&s.import, OWNER, s.eds, &[write], 8_000)
+        .unwrap());
+    assert!(!s
+        .store
+        .renew_import_lease(&s.import, OWNER, i64::MAX)
+        .unwrap());
     let import = s.store.import(&s.import).unwrap().unwrap();
-    assert_eq!((import.statistics.files_completed, import.updated_ms), (0, 7_000));
-    assert!(!s.store.claim_import(&s.import, "run-2", 0, 1).unwrap(), "a stopped import is not claimed");
+    assert_eq!(
+        (import.statistics.files_completed, import.updated_ms),
+        (0, 7_000)
+    );
+    assert!(
+        !s.store.claim_import(&s.import, "run-2", 0, 1).unwrap(),
+        "a stopped import is not claimed"
+    );
     // An expired lease is taken over.
-    let other = s.store.create_import(&new_import("imp-2", s.eds, 9_000)).unwrap();
+    let other = s
+        .store
+        .create_import(&new_import("imp-2", s.eds, 9_000))
+        .unwrap();
     assert!(s.store.claim_import(&other.id, "run-a", 100, 200).unwrap());
     assert!(!s.store.claim_import(&other.id, "run-b", 150, 300).unwrap());
     assert!(s.store.claim_import(&other.id, "run-b", 201, 300).unwrap());
-    assert!(!s.store.add_prefix(&other.id, "run-a", "x/", &[], 1).unwrap());
-    assert_eq!(s.store.import_owner(&other.id).unwrap(), Some(("run-b".into(), 300)));
+    assert!(!s
+        .store
+        .add_prefix(&other.id, "run-a", "x/", &[], 1)
+        .unwrap());
+    assert_eq!(
+        s.store.import_owner(&other.id).unwrap(),
+        Some(("run-b".into(), 300))
+    );
     s.store.release_import(&other.id, "run-a").unwrap();
-    assert_eq!(s.store.import_owner(&other.id).unwrap(), Some(("run-b".into(), 300)));
+    assert_eq!(
+        s.store.import_owner(&other.id).unwrap(),
+        Some(("run-b".into(), 300))
+    );
     s.store.release_import(&other.id, "run-b").unwrap();
     assert_eq!(s.store.import_owner(&other.id).unwrap(), None);
 }
@@ -529,7 +610,9 @@ fn imports_filter_and_transition() {
     let first = s.store.imports(&ImportFilter::default(), None, 2).unwrap();
     let last = first.last().unwrap().num;
     assert_eq!(ids(first), ["imp-4", "imp-2"]);
-    s.store.create_import(&new_import("imp-5", s.eds, 10_000)).unwrap();
+    s.store
+        .create_import(&new_import("imp-5", s.eds, 10_000))
+        .unwrap();
     let next = s
         .store
         .imports(&ImportFilter::default(), Some(last), 10)

@@ -105,7 +105,10 @@ pub struct ResourceTags {
 #[derive(Serialize, Deserialize, Default)]
 #[serde(default)]
 struct Details {
-    #[serde(rename = "AdvancedEventSelectors", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "AdvancedEventSelectors",
+        skip_serializing_if = "Option::is_none"
+    )]
     selectors: Option<Vec<SelectorRow>>,
     #[serde(rename = "KmsKeyId", skip_serializing_if = "Option::is_none")]
     kms_key_id: Option<String>,
@@ -388,9 +391,11 @@ impl Engine {
         after: Option<i64>,
         limit: usize,
     ) -> Result<Page<EventDataStore, i64>, EngineError> {
-        let mut rows =
-            self.store()
-                .event_data_stores(&scope.eds_arn_prefix(), after.unwrap_or(0), limit + 1)?;
+        let mut rows = self.store().event_data_stores(
+            &scope.eds_arn_prefix(),
+            after.unwrap_or(0),
+            limit + 1,
+        )?;
         let more = rows.len() > limit;
         rows.truncate(limit);
         let next = more.then(|| rows.last().map(|r| r.num)).flatten();
@@ -414,8 +419,7 @@ impl Engine {
             && r.billing_mode.is_none();
         if nothing {
             return Err(EngineError::InvalidParameter(
-                "At least one optional parameter must be specified besides EventDataStore."
-                    .into(),
+                "At least one optional parameter must be specified besides EventDataStore.".into(),
             ));
         }
         let mut row = self.find_eds(&r.scope, &r.event_data_store)?;

@@ -22,7 +22,9 @@ pub enum EngineError {
     #[error("The event data store {0} is inactive (pending deletion).")]
     InactiveEventDataStore(String),
     /// The store's status does not allow the operation; `needed` says which status would.
-    #[error("The event data store {arn} is in status {status:?}, which does not allow this operation.")]
+    #[error(
+        "The event data store {arn} is in status {status:?}, which does not allow this operation."
+    )]
     InvalidEventDataStoreStatus {
         arn: String,
         status: EventDataStoreStatus,

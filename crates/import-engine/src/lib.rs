@@ -23,6 +23,7 @@ mod eds;
 mod engine;
 mod error;
 mod imports;
+mod owner;
 mod runner;
 mod scope;
 mod selectors;

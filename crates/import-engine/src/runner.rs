@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use trail_discovery::{discover, DiscoveryError, DiscoveryStats, Location, ObjectSource, TimeRange};
+use trail_discovery::{
+    discover, DiscoveryError, DiscoveryStats, Location, ObjectSource, TimeRange,
+};
 use trail_ingest::{ingest, ErrorType, FileTask, IngestOptions, IngestStats, ParsedFile, Sink};
 
 /// Files fetched from the store per round of parallel ingest.
@@ -100,7 +102,7 @@ impl Engine {
                 continue;
             }
             let owned = self.store().import_owner(&import.id)?;
-            if owned.is_some_and(|(_, until)| until >= now) {
+            if owned.is_some_and(|(owner, until)| until >= now && !crate::owner::is_gone(&owner)) {
                 continue;
             }
             self.spawn_run(&import.id);
@@ -122,9 +124,12 @@ impl Engine {
         if !import.status.is_ongoing() {
             return Ok(import);
         }
-        let owner = format!("pid {} run {}", std::process::id(), uuid::Uuid::new_v4());
+        let owner = crate::owner::new_owner();
         if !self.claim(id, &owner)? {
-            return self.store().import(id)?.ok_or(EngineError::ImportNotFound(id.to_string()));
+            return self
+                .store()
+                .import(id)?
+                .ok_or(EngineError::ImportNotFound(id.to_string()));
         }
         let stop = control.stop.clone();
         self.runs.lock().insert(id.to_string(), stop.clone());
@@ -161,11 +166,13 @@ impl Engine {
         }
         let store = self.store();
         store.release_import(id, &owner)?;
-        store.import(id)?.ok_or(EngineError::ImportNotFound(id.to_string()))
+        store
+            .import(id)?
+            .ok_or(EngineError::ImportNotFound(id.to_string()))
     }
 
-    /// Claims an import for `owner`; waits while another run's claim is still valid. Returns
-    /// `false` if the import ended meanwhile.
+    /// Claims an import for `owner`; waits while another run's claim is still valid, unless
+    /// that run's process has certainly ended. Returns `false` if the import ended meanwhile.
     fn claim(&self, id: &str, owner: &str) -> Result<bool, EngineError> {
         let lease = self.config.lease;
         let deadline = Instant::now() + lease + lease / 5;
@@ -175,6 +182,13 @@ impl Engine {
             let store = self.store();
             if store.claim_import(id, owner, now, until)? {
                 return Ok(true);
+            }
+            if let Some((previous, _)) = store.import_owner(id)? {
+                if crate::owner::is_gone(&previous)
+                    && store.take_over_import(id, &previous, owner, until)?
+                {
+                    return Ok(true);
+                }
             }
             if !store.import(id)?.is_some_and(|i| i.status.is_ongoing()) {
                 return Ok(false);
@@ -297,7 +311,11 @@ impl Engine {
             Some(owner),
             self.now_ms(),
         )?;
-        if !moved && !self.store().import(id)?.is_some_and(|i| i.status == ImportStatus::InProgress)
+        if !moved
+            && !self
+                .store()
+                .import(id)?
+                .is_some_and(|i| i.status == ImportStatus::InProgress)
         {
             return Ok(());
         }
@@ -321,8 +339,12 @@ impl Engine {
     ) -> Result<Option<DiscoveryStats>, EngineError> {
         let id = import.id.as_str();
         let range = TimeRange::new(
-            import.start_ms.and_then(chrono::DateTime::from_timestamp_millis),
-            import.end_ms.and_then(chrono::DateTime::from_timestamp_millis),
+            import
+                .start_ms
+                .and_then(chrono::DateTime::from_timestamp_millis),
+            import
+                .end_ms
+                .and_then(chrono::DateTime::from_timestamp_millis),
         );
         self.store().reset_discovery(id)?;
         let walked = discover(source, &location.prefix, &range, |p| {
@@ -334,7 +356,10 @@ impl Engine {
             }
             let files: Vec<(String, u64)> =
                 p.objects.into_iter().map(|o| (o.key, o.size)).collect();
-            match self.store().add_prefix(id, owner, &p.prefix, &files, self.now_ms()) {
+            match self
+                .store()
+                .add_prefix(id, owner, &p.prefix, &files, self.now_ms())
+            {
                 Ok(true) => ControlFlow::Continue(()),
                 Ok(false) => ControlFlow::Break(Ok(())),
                 Err(e) => ControlFlow::Break(Err(e)),

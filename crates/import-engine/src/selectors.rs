@@ -117,8 +117,15 @@ fn field_rule(field: &str, category: Category) -> Result<FieldRule, String> {
         ("errorCode", NetworkActivity) => FieldRule::Values(&["VpceAccessDenied"]),
         ("vpcEndpointId", NetworkActivity) => FieldRule::Any,
         (
-            "readOnly" | "eventSource" | "eventName" | "eventType" | "userIdentity.arn"
-            | "sessionCredentialFromConsole" | "resources.type" | "resources.ARN" | "errorCode"
+            "readOnly"
+            | "eventSource"
+            | "eventName"
+            | "eventType"
+            | "userIdentity.arn"
+            | "sessionCredentialFromConsole"
+            | "resources.type"
+            | "resources.ARN"
+            | "errorCode"
             | "vpcEndpointId",
             _,
         ) => {
@@ -175,7 +182,9 @@ pub fn validate(selectors: &[AdvancedEventSelector]) -> Result<(), EngineError> 
         }
         let count = |name: &str| s.field_selectors.iter().filter(|f| f.field == name).count();
         if category == Category::Data && count("resources.type") != 1 {
-            return bad("A selector for data events must have exactly one resources.type field.".into());
+            return bad(
+                "A selector for data events must have exactly one resources.type field.".into(),
+            );
         }
         if category == Category::NetworkActivity && count("eventSource") == 0 {
             return bad(
@@ -199,14 +208,18 @@ pub fn validate(selectors: &[AdvancedEventSelector]) -> Result<(), EngineError> 
 
 /// The one category a selector names.
 fn selector_category(s: &AdvancedEventSelector) -> Result<Category, String> {
-    let mut found = s.field_selectors.iter().filter(|f| f.field == "eventCategory");
+    let mut found = s
+        .field_selectors
+        .iter()
+        .filter(|f| f.field == "eventCategory");
     let (Some(f), None) = (found.next(), found.next()) else {
-        return Err("Each advanced event selector must have exactly one eventCategory field.".into());
+        return Err(
+            "Each advanced event selector must have exactly one eventCategory field.".into(),
+        );
     };
     match (f.equals.as_deref(), f.operators().count()) {
-        (Some([value]), 1) => {
-            Category::parse(value).ok_or_else(|| format!("Value {value} for eventCategory is invalid."))
-        }
+        (Some([value]), 1) => Category::parse(value)
+            .ok_or_else(|| format!("Value {value} for eventCategory is invalid.")),
         _ => Err("The eventCategory field must use the Equals operator with one value.".into()),
     }
 }
@@ -221,15 +234,18 @@ fn check_field(f: &AdvancedFieldSelector, category: Category) -> Result<(), Stri
         if ops.iter().all(|(op, _)| allowed.contains(op)) {
             Ok(())
         } else {
-            Err(format!("The {field} field supports only the {what} operator."))
+            Err(format!(
+                "The {field} field supports only the {what} operator."
+            ))
         }
     };
     match field_rule(field, category)? {
         FieldRule::Any => Ok(()),
         FieldRule::EqualsOnly => only(&[Operator::Equals], "Equals"),
-        FieldRule::EqualsOrNotEquals => {
-            only(&[Operator::Equals, Operator::NotEquals], "Equals and NotEquals")
-        }
+        FieldRule::EqualsOrNotEquals => only(
+            &[Operator::Equals, Operator::NotEquals],
+            "Equals and NotEquals",
+        ),
         FieldRule::Values(allowed) => {
             only(&[Operator::Equals], "Equals")?;
             for (_, values) in &ops {

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use import_engine::{
     AdvancedEventSelector, AdvancedFieldSelector, BatchLimits, CommitHook, CreateEventDataStore,
     DirResolver, Engine, EngineConfig, EngineError, EventQuery, FailureStatus, FixedClock,
-    ImportRecord, ImportStatus, ListImports, ObjectSource, RetentionPolicy, RunControl,
-    Scope, SourceResolver, StartImport, UpdateEventDataStore,
+    ImportRecord, ImportStatus, ListImports, ObjectSource, RetentionPolicy, RunControl, Scope,
+    SourceResolver, StartImport, UpdateEventDataStore,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -289,7 +289,10 @@ fn an_explicit_prefix_above_the_trail_folder_reads_only_trail_logs() {
         .iter()
         .filter(|f| f["Location"].as_str().unwrap().contains("/123456789012/"))
         .count() as i64;
-    assert_eq!(done.statistics.failed_entries, bad, "only the day folder's bad objects");
+    assert_eq!(
+        done.statistics.failed_entries, bad,
+        "only the day folder's bad objects"
+    );
     assert!(stored_records(&env.engine)
         .keys()
         .all(|k| k.starts_with("AWSLogs/123456789012/CloudTrail/")));
@@ -326,7 +329,10 @@ fn one_ongoing_import_per_account_and_region_and_bad_destinations() {
         source_uri: "s3://trail-bucket/".into(),
         ..Default::default()
     });
-    assert!(matches!(from_eu, Err(EngineError::EventDataStoreNotFound(_))));
+    assert!(matches!(
+        from_eu,
+        Err(EngineError::EventDataStoreNotFound(_))
+    ));
     env.engine.stop_import(&scope(), &first.id).unwrap();
     assert!(start(&env, "s3://trail-bucket/").is_ok());
     let unknown = env.engine.start_import(StartImport {
@@ -335,7 +341,10 @@ fn one_ongoing_import_per_account_and_region_and_bad_destinations() {
         source_uri: "s3://trail-bucket/".into(),
         ..Default::default()
     });
-    assert!(matches!(unknown, Err(EngineError::EventDataStoreNotFound(_))));
+    assert!(matches!(
+        unknown,
+        Err(EngineError::EventDataStoreNotFound(_))
+    ));
     for bad_arn in [
         "arn:aws:cloudtrail:us-east-1:999999999999:eventdatastore/x",
         "arn:aws-cn:cloudtrail:us-east-1:123456789012:eventdatastore/x",
@@ -357,7 +366,10 @@ fn one_ongoing_import_per_account_and_region_and_bad_destinations() {
 #[test]
 fn the_source_is_checked_for_new_imports_and_retries() {
     let env = env();
-    for (uri, why) in [("b/x", "not s3://"), ("s3://missing-bucket/", "no such bucket")] {
+    for (uri, why) in [
+        ("b/x", "not s3://"),
+        ("s3://missing-bucket/", "no such bucket"),
+    ] {
         assert!(
             matches!(start(&env, uri), Err(EngineError::InvalidImportSource(_))),
             "{why}"
@@ -440,7 +452,10 @@ impl ObjectSource for Unlistable {
         }
         self.inner.list(prefix, delimiter)
     }
-    fn open(&self, key: &str) -> Result<Box<dyn std::io::Read + Send + '_>, trail_discovery::SourceError> {
+    fn open(
+        &self,
+        key: &str,
+    ) -> Result<Box<dyn std::io::Read + Send + '_>, trail_discovery::SourceError> {
         self.inner.open(key)
     }
 }
@@ -475,7 +490,10 @@ fn a_bucket_that_cannot_be_listed_fails_the_import_with_one_entry() {
     );
     // A retry lists the bucket again: still denied, the same entry is FAILED again.
     let retried = env.engine.retry_import(&scope(), &import.id).unwrap();
-    assert_eq!(retried.statistics.failed_entries, 1, "a retried entry counts until settled");
+    assert_eq!(
+        retried.statistics.failed_entries, 1,
+        "a retried entry counts until settled"
+    );
     let again = run(&env, &import.id);
     assert_eq!(
         (again.status, again.statistics.failed_entries),
@@ -525,7 +543,10 @@ fn stopped_import_resumes_exactly_once() {
     let stopped = env.engine.run_import(&import.id, &control).unwrap();
     assert_eq!(stopped.status, ImportStatus::Stopped);
     assert_eq!(stopped.statistics.files_completed, 10);
-    assert_eq!(stored_count(&env.engine), stopped.statistics.events_completed);
+    assert_eq!(
+        stored_count(&env.engine),
+        stopped.statistics.events_completed
+    );
 
     // Retrying a STOPPED import resumes it.
     let again = env.engine.retry_import(&scope(), &import.id).unwrap();
@@ -566,7 +587,10 @@ fn retry_of_a_failed_import_keeps_its_statistics_consistent() {
             move |_| {
                 let engine = engine.upgrade().unwrap();
                 let r = engine.get_import(&scope(), &id).unwrap();
-                checks.lock().unwrap().push((r.statistics, stored_count(&engine)));
+                checks
+                    .lock()
+                    .unwrap()
+                    .push((r.statistics, stored_count(&engine)));
             }
         })),
         ..Default::default()
@@ -600,14 +624,20 @@ fn stop_import_freezes_the_statistics_and_ends_the_run_within_a_second() {
     env.gate.release();
     let deadline = Instant::now() + Duration::from_secs(1);
     while env.engine.is_running(&import.id) {
-        assert!(Instant::now() < deadline, "the run did not end within a second");
+        assert!(
+            Instant::now() < deadline,
+            "the run did not end within a second"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     assert!(asked.elapsed() < Duration::from_secs(1));
     let later = env.engine.get_import(&scope(), &import.id).unwrap();
     assert_eq!(later.statistics, answer.statistics);
     assert_eq!(later.updated_ms, answer.updated_ms);
-    assert_eq!(stored_count(&env.engine), answer.statistics.events_completed);
+    assert_eq!(
+        stored_count(&env.engine),
+        answer.statistics.events_completed
+    );
     // Stopping an import that already ended returns it unchanged.
     let again = env.engine.stop_import(&scope(), &import.id).unwrap();
     assert_eq!(again, later);
@@ -634,7 +664,11 @@ fn retention_comes_from_the_destination_and_the_clock() {
         env.engine.update_event_data_store(update).unwrap();
         let import = start(&env, "s3://trail-bucket/").unwrap();
         let done = run(&env, &import.id);
-        assert_eq!(done.statistics.events_completed, kept_within(days), "{days} days");
+        assert_eq!(
+            done.statistics.events_completed,
+            kept_within(days),
+            "{days} days"
+        );
         assert_eq!(done.statistics.files_completed, 84);
         assert_eq!(stored_count(&env.engine), kept_within(days));
     }
@@ -694,7 +728,9 @@ fn an_import_has_one_owner_at_a_time() {
     env.gate.release();
     let again = second.retry_import(&scope(), &import.id).unwrap();
     assert_eq!(again.status, ImportStatus::Initializing);
-    let done = second.run_import(&import.id, &RunControl::default()).unwrap();
+    let done = second
+        .run_import(&import.id, &RunControl::default())
+        .unwrap();
     assert_eq!(stats_json(&done), expected()["ImportStatistics"]);
     assert_eq!(stored_count(&second), done.statistics.events_completed);
 }
@@ -724,13 +760,22 @@ fn list_imports_pages_newest_first_with_stable_tokens() {
             .unwrap()
     };
     let first = page(None);
-    assert_eq!(first.items.iter().map(|i| &i.id).collect::<Vec<_>>(), [&ids[4], &ids[3]]);
+    assert_eq!(
+        first.items.iter().map(|i| &i.id).collect::<Vec<_>>(),
+        [&ids[4], &ids[3]]
+    );
     // An import started between two pages does not repeat an item.
     let newer = start(&env, "s3://trail-bucket/AWSLogs/111111111111/").unwrap();
     let second = page(first.next.clone());
-    assert_eq!(second.items.iter().map(|i| &i.id).collect::<Vec<_>>(), [&ids[2], &ids[1]]);
+    assert_eq!(
+        second.items.iter().map(|i| &i.id).collect::<Vec<_>>(),
+        [&ids[2], &ids[1]]
+    );
     let third = page(second.next.clone());
-    assert_eq!(third.items.iter().map(|i| &i.id).collect::<Vec<_>>(), [&ids[0]]);
+    assert_eq!(
+        third.items.iter().map(|i| &i.id).collect::<Vec<_>>(),
+        [&ids[0]]
+    );
     assert_eq!(third.next, None);
     let with_newer = page(None);
     assert_eq!(with_newer.items[0].id, newer.id);

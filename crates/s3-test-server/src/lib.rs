@@ -8,6 +8,8 @@
 //! N `GetObject`s with 500, and answering `AccessDenied` for keys containing `denied` and
 //! `InvalidObjectState` for keys containing `archived`. Buckets are seeded through the S3 API
 //! (or, in-process, by writing files straight into the server's directory, which is faster).
+//! The in-process server lists zero-byte folder markers (`x/` keys) as S3 does, which s3s-fs
+//! alone would not.
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use s3s::dto::*;
@@ -34,6 +36,9 @@ pub struct Faults {
 struct Faulty {
     fs: s3s_fs::FileSystem,
     faults: Arc<Faults>,
+    /// Zero-byte folder markers (keys ending in `/`), by bucket: s3s-fs would make them
+    /// directories, which it never lists, where real servers list them as objects.
+    markers: std::sync::Mutex<std::collections::BTreeSet<(String, String)>>,
 }
 
 #[async_trait::async_trait]
@@ -67,7 +72,53 @@ impl S3 for Faulty {
         req: S3Request<ListObjectsV2Input>,
     ) -> S3Result<S3Response<ListObjectsV2Output>> {
         self.faults.lists.fetch_add(1, Ordering::SeqCst);
-        self.fs.list_objects_v2(req).await
+        let bucket = req.input.bucket.clone();
+        let prefix = req.input.prefix.clone().unwrap_or_default();
+        let first_page = req.input.continuation_token.is_none();
+        let delimited = req.input.delimiter.as_deref() == Some("/");
+        let mut resp = self.fs.list_objects_v2(req).await?;
+        if !first_page {
+            return Ok(resp);
+        }
+        // Markers as S3 lists them: the one equal to the prefix is an object of the listing;
+        // one a folder further down rolls up into that folder's common prefix.
+        let markers: Vec<String> = self
+            .markers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(b, k)| *b == bucket && k.starts_with(&prefix))
+            .map(|(_, k)| k.clone())
+            .collect();
+        let out = &mut resp.output;
+        for key in markers {
+            let rest = &key[prefix.len()..];
+            if rest.is_empty() || !delimited {
+                let contents = out.contents.get_or_insert_with(Vec::new);
+                contents.push(Object {
+                    key: Some(key.clone()),
+                    size: Some(0),
+                    ..Default::default()
+                });
+                contents.sort_by(|a, b| a.key.cmp(&b.key));
+            } else {
+                let folder = format!("{prefix}{}/", rest.split('/').next().unwrap_or(""));
+                let common = out.common_prefixes.get_or_insert_with(Vec::new);
+                if !common
+                    .iter()
+                    .any(|c| c.prefix.as_deref() == Some(folder.as_str()))
+                {
+                    common.push(CommonPrefix {
+                        prefix: Some(folder),
+                    });
+                    common.sort_by(|a, b| a.prefix.cmp(&b.prefix));
+                }
+            }
+        }
+        let count = out.contents.as_ref().map_or(0, Vec::len)
+            + out.common_prefixes.as_ref().map_or(0, Vec::len);
+        out.key_count = Some(count as i32);
+        Ok(resp)
     }
     async fn list_objects(
         &self,
@@ -79,6 +130,13 @@ impl S3 for Faulty {
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
+        if req.input.key.ends_with('/') {
+            self.markers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert((req.input.bucket.clone(), req.input.key.clone()));
+            return Ok(S3Response::new(PutObjectOutput::default()));
+        }
         self.fs.put_object(req).await
     }
     async fn delete_object(
@@ -168,6 +226,7 @@ impl TestS3 {
         let mut b = s3s::service::S3ServiceBuilder::new(Faulty {
             fs,
             faults: faults.clone(),
+            markers: Default::default(),
         });
         b.set_auth(s3s::auth::SimpleAuth::from_single(ACCESS_KEY, SECRET_KEY));
         let svc = b.build();

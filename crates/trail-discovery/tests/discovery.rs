@@ -16,10 +16,22 @@ fn t(s: &str) -> DateTime<Utc> {
 fn folder_date_table() {
     let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
     let cases: Vec<(&str, Option<(NaiveDate, NaiveDate)>)> = vec![
-        ("AWSLogs/1/CloudTrail/us-east-1/2024/", Some((d(2024, 1, 1), d(2025, 1, 1)))),
-        ("AWSLogs/1/CloudTrail/us-east-1/2024/02/", Some((d(2024, 2, 1), d(2024, 3, 1)))),
-        ("AWSLogs/1/CloudTrail/us-east-1/2024/02/29/", Some((d(2024, 2, 29), d(2024, 3, 1)))),
-        ("AWSLogs/1/CloudTrail/us-east-1/2024/12/31/", Some((d(2024, 12, 31), d(2025, 1, 1)))),
+        (
+            "AWSLogs/1/CloudTrail/us-east-1/2024/",
+            Some((d(2024, 1, 1), d(2025, 1, 1))),
+        ),
+        (
+            "AWSLogs/1/CloudTrail/us-east-1/2024/02/",
+            Some((d(2024, 2, 1), d(2024, 3, 1))),
+        ),
+        (
+            "AWSLogs/1/CloudTrail/us-east-1/2024/02/29/",
+            Some((d(2024, 2, 29), d(2024, 3, 1))),
+        ),
+        (
+            "AWSLogs/1/CloudTrail/us-east-1/2024/12/31/",
+            Some((d(2024, 12, 31), d(2025, 1, 1))),
+        ),
         ("2024/", Some((d(2024, 1, 1), d(2025, 1, 1)))),
         // Not dates: month 13, Feb 30, wrong widths, a Region, an account.
         ("x/2024/13/", None),
@@ -57,7 +69,9 @@ fn delivery_stamps() {
         Some(t("2014-06-20T12:55:00Z"))
     );
     assert_eq!(
-        delivery_stamp("976168295228_CloudTrail-Digest_eu-west-2_Bot_us-west-2_20190902T120445Z.json.gz"),
+        delivery_stamp(
+            "976168295228_CloudTrail-Digest_eu-west-2_Bot_us-west-2_20190902T120445Z.json.gz"
+        ),
         Some(t("2019-09-02T12:04:45Z"))
     );
     assert_eq!(delivery_stamp("x_2024013T1200Z_y"), None, "seven digits");
@@ -183,7 +197,11 @@ fn explicit_prefixes() {
     let (found, _) = walk(&b, &format!("{ACCT}/"), TimeRange::default());
     assert_eq!(keys(&found).len(), 6);
     assert!(keys(&found).iter().all(|k| k.contains("/CloudTrail/")));
-    let (found, _) = walk(&b, &format!("{ACCT}/CloudTrail-Digest/"), TimeRange::default());
+    let (found, _) = walk(
+        &b,
+        &format!("{ACCT}/CloudTrail-Digest/"),
+        TimeRange::default(),
+    );
     assert_eq!(keys(&found), Vec::<String>::new());
 }
 
@@ -213,7 +231,10 @@ fn a_trail_key_prefix_reads_only_the_trail_logs_below_it() {
     got.sort();
     let mut want: Vec<String> = logs.iter().map(|s| s.to_string()).collect();
     want.sort();
-    assert_eq!(got, want, "the stray file beside AWSLogs/ is a candidate, as any file under a prefix");
+    assert_eq!(
+        got, want,
+        "the stray file beside AWSLogs/ is a candidate, as any file under a prefix"
+    );
     assert_eq!(stats.prefixes_found, 3);
 }
 

@@ -260,10 +260,7 @@ fn parallel_ingest_counts_add_up() {
     got.sort();
     assert_eq!(got.len(), 201);
     assert_eq!(got.iter().map(|g| g.1 as u64).sum::<u64>(), expected_events);
-    assert_eq!(
-        got.last().unwrap(),
-        &(999, 0, Some(ErrorType::NoSuchKey))
-    );
+    assert_eq!(got.last().unwrap(), &(999, 0, Some(ErrorType::NoSuchKey)));
     // Stats merge like numbers.
     let one = IngestStats {
         files: 1,

@@ -3,8 +3,8 @@
 use crate::cli::BenchArgs;
 use aws_api::wire::import_status;
 use import_engine::{
-    CreateEventDataStore, Engine, EngineConfig, ObjectSource, OneBucket, Progress,
-    RetentionPolicy, RunControl, StartImport,
+    CreateEventDataStore, Engine, EngineConfig, ObjectSource, OneBucket, Progress, RetentionPolicy,
+    RunControl, StartImport,
 };
 use std::path::Path;
 use std::process::ExitCode;

@@ -90,7 +90,11 @@ pub fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
         Some(id) => {
             let import = engine.get_import(&scope, id)?;
             let from = import.source_root.as_deref().unwrap_or(&root);
-            if from != root || !import.source_uri.starts_with(&format!("s3://{}/", source.bucket())) {
+            if from != root
+                || !import
+                    .source_uri
+                    .starts_with(&format!("s3://{}/", source.bucket()))
+            {
                 bail!(
                     "import {id} reads {} from {from}; resume it from there, not from {root}",
                     import.source_uri
