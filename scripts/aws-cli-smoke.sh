@@ -2,13 +2,16 @@
 # Drives `trailport serve` with the real AWS CLI and boto3 (from PyPI, in a local venv):
 # create a store, import the fixture bucket, poll, list imports and failures, stop and retry,
 # and check the printed JSON. Usage: bash scripts/aws-cli-smoke.sh  (builds the release binary).
+# Imports are held mid-way by a gate file (the server's writer waits after a commit while it
+# exists), never by timing, so the script proves the same on any machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 venv=${AWS_SMOKE_VENV:-$root/target/aws-venv}
 if [ ! -x "$venv/bin/aws" ] || ! "$venv/bin/python" -c 'import boto3' 2>/dev/null; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check awscli boto3
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    awscli==1.46.3 boto3==1.44.8 botocore==1.44.8 s3transfer==0.19.3
 fi
 cargo build --release --quiet
 work=$(mktemp -d)
@@ -19,8 +22,10 @@ mkdir "$work/buckets"
 ln -s "$root/fixtures/trail-bucket" "$work/buckets/trail-bucket"
 port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 endpoint="http://127.0.0.1:$port"
-"$root/target/release/trailport" serve --addr "127.0.0.1:$port" --db "$work/t.db" \
-  --buckets-dir "$work/buckets" --pace-per-file 60 2>"$work/server.log" &
+gate="$work/gate"
+TRAILPORT_NOW=2025-01-01T00:00:00Z "$root/target/release/trailport" serve --addr "127.0.0.1:$port" \
+  --db "$work/t.db" --buckets-dir "$work/buckets" --batch-files 5 --gate-file "$gate" \
+  2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 
@@ -37,6 +42,7 @@ check "$out" 'j["Status"] == "CREATED" and j["RetentionPeriod"] == 3653 and j["E
 arn=$("$venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["EventDataStoreArn"])' "$out")
 ok "create-event-data-store"
 
+touch "$gate"
 out=$(aws cloudtrail start-import --destinations "$arn" \
   --import-source "S3={S3LocationUri=s3://trail-bucket/,S3BucketRegion=us-east-1,S3BucketAccessRoleArn=arn:aws:iam::123456789012:role/import}")
 check "$out" 'j["ImportStatus"] == "INITIALIZING" and "ImportStatistics" not in j and j["Destinations"] == ["'"$arn"'"]' "start-import"
@@ -49,16 +55,27 @@ fi
 grep -q AccountHasOngoingImportException "$work/err"
 ok "second start-import fails with AccountHasOngoingImportException"
 
+# poll ID [until-files]: polls get-import (every 50 ms, for at most 60 s) until the import has
+# ended, or has committed at least until-files files; collects the statuses seen.
 statuses=""
-for _ in $(seq 600); do
-  out=$(aws cloudtrail get-import --import-id "$id")
-  s=$("$venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["ImportStatus"])' "$out")
-  case " $statuses " in *" $s "*) ;; *) statuses="$statuses $s" ;; esac
-  case "$s" in COMPLETED|FAILED|STOPPED) break ;; esac
-  sleep 0.05
-done
+poll() {
+  for _ in $(seq 1200); do
+    out=$(aws cloudtrail get-import --import-id "$1")
+    s=$("$venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["ImportStatus"])' "$out")
+    case " $statuses " in *" $s "*) ;; *) statuses="$statuses $s" ;; esac
+    case "$s" in COMPLETED|FAILED|STOPPED) return 0 ;; esac
+    if [ -n "${2:-}" ] && "$venv/bin/python" -c 'import json,sys; sys.exit(json.loads(sys.argv[1])["ImportStatistics"]["FilesCompleted"] < int(sys.argv[2]))' "$out" "$2"; then
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "import $1 never got there: $out"; exit 1
+}
+poll "$id" 5
+rm "$gate"
+poll "$id"
 check "$out" 'j["ImportStatus"] == "FAILED" and j["ImportStatistics"]["FilesCompleted"] == 84 and j["ImportStatistics"]["PrefixesFound"] == 10 and j["ImportStatistics"]["PrefixesCompleted"] == 10 and j["ImportStatistics"]["FailedEntries"] == 6' "get-import"
-check "$out" 'isinstance(j["CreatedTimestamp"], float) and j["CreatedTimestamp"] > 1.7e9' "CLI v1 prints the wire's epoch seconds"
+check "$out" 'j["CreatedTimestamp"] == 1735689600.0' "CLI v1 prints the wire's epoch seconds"
 case "$statuses" in *IN_PROGRESS*FAILED*) ;; *) echo "statuses seen:$statuses"; exit 1 ;; esac
 ok "get-import polls through$statuses with the fixture's statistics"
 
@@ -74,17 +91,19 @@ check "$out" '[i["ImportId"] for i in j["Imports"]] == ["'"$id"'"] and set(j["Im
 ok "list-imports with filters"
 
 src="S3={S3LocationUri=s3://trail-bucket/,S3BucketRegion=us-east-1,S3BucketAccessRoleArn=arn:aws:iam::123456789012:role/import}"
+touch "$gate"
 second=$("$venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["ImportId"])' "$(aws cloudtrail start-import --destinations "$arn" --import-source "$src")")
+poll "$second" 5
 out=$(aws cloudtrail stop-import --import-id "$second")
-check "$out" 'j["ImportStatus"] == "STOPPED" and "ImportStatistics" in j' "stop-import"
-ok "stop-import of a running import answers STOPPED with statistics"
+check "$out" 'j["ImportStatus"] == "STOPPED" and j["ImportStatistics"]["FilesCompleted"] == 5' "stop-import"
+stopped=$out
+rm "$gate"
+out=$(aws cloudtrail get-import --import-id "$second")
+check "$out" 'j["ImportStatistics"] == '"$("$venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["ImportStatistics"])' "$stopped")" "the statistics stop-import answered stay"
+ok "stop-import of a running import answers STOPPED, and its statistics stay as answered"
 out=$(aws cloudtrail start-import --import-id "$second")
 check "$out" 'j["ImportStatus"] == "INITIALIZING" and j["ImportId"] == "'"$second"'"' "retry"
-for _ in $(seq 600); do
-  out=$(aws cloudtrail get-import --import-id "$second")
-  case "$out" in *'"FAILED"'*|*'"COMPLETED"'*) break ;; esac
-  sleep 0.05
-done
+poll "$second"
 check "$out" 'j["ImportStatus"] == "FAILED" and j["ImportStatistics"]["FilesCompleted"] == 84' "the retried import"
 ok "start-import --import-id resumes a stopped import to the end"
 
@@ -103,7 +122,9 @@ ct = boto3.client("cloudtrail", endpoint_url=endpoint, region_name="us-east-1")
 imports = [i for page in ct.get_paginator("list_imports").paginate(PaginationConfig={"PageSize": 1}) for i in page["Imports"]]
 assert len(imports) == 2 and imports[-1]["ImportId"] == first, imports
 r = ct.start_import(Destinations=[arn], ImportSource={"S3": {"S3LocationUri": "s3://trail-bucket/AWSLogs/974349055189/CloudTrail/", "S3BucketRegion": "us-east-1", "S3BucketAccessRoleArn": "arn:aws:iam::123456789012:role/r"}})
+deadline = time.monotonic() + 60
 while (g := ct.get_import(ImportId=r["ImportId"]))["ImportStatus"] in ("INITIALIZING", "IN_PROGRESS"):
+    assert time.monotonic() < deadline, g
     time.sleep(0.05)
 assert g["ImportStatus"] == "COMPLETED", g
 assert g["ImportStatistics"]["FailedEntries"] == 0

@@ -766,12 +766,12 @@ fn list_imports_pages_newest_first_with_stable_tokens() {
     );
     // An import started between two pages does not repeat an item.
     let newer = start(&env, "s3://trail-bucket/AWSLogs/111111111111/").unwrap();
-    let second = page(first.next.clone());
+    let second = page(first.next);
     assert_eq!(
         second.items.iter().map(|i| &i.id).collect::<Vec<_>>(),
         [&ids[2], &ids[1]]
     );
-    let third = page(second.next.clone());
+    let third = page(second.next);
     assert_eq!(
         third.items.iter().map(|i| &i.id).collect::<Vec<_>>(),
         [&ids[0]]
