@@ -132,8 +132,10 @@ fn discovery(c: &mut Criterion) {
     g.bench_function("discovery of 100k keys", |b| {
         b.iter(|| {
             let mut n = 0;
-            discover(&bucket, "", &TimeRange::default(), |p| {
-                n += p.objects.len();
+            discover(&bucket, "", &TimeRange::default(), |found| {
+                if let trail_discovery::Found::Folder(p) = found {
+                    n += p.objects.len();
+                }
                 ControlFlow::<()>::Continue(())
             })
             .unwrap();

@@ -28,10 +28,12 @@ pub fn log_files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     use trail_discovery::ObjectSource;
     let source = trail_discovery::LocalDirSource::new(dir).expect("corpus dir");
     let mut files = Vec::new();
-    trail_discovery::discover(&source, "", &Default::default(), |p| {
-        for o in p.objects {
-            let bytes = source.read(&o.key).expect("read a corpus file");
-            files.push((o.key, bytes));
+    trail_discovery::discover(&source, "", &Default::default(), |found| {
+        if let trail_discovery::Found::Folder(p) = found {
+            for o in p.objects {
+                let bytes = source.read(&o.key, o.size).expect("read a corpus file");
+                files.push((o.key, bytes));
+            }
         }
         std::ops::ControlFlow::<()>::Continue(())
     })

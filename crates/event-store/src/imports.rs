@@ -198,6 +198,9 @@ pub(crate) const FILE_FAILED: i64 = 2;
 /// Finished with a failure entry before, and to be read again by a retry. It already counts in
 /// `FilesCompleted` and its folder's progress, so reading it again changes neither.
 pub(crate) const FILE_RETRY: i64 = 3;
+/// Added to a pending state (0 or 3) while the file is read alone after a crash: a file still
+/// in this state when a run starts was being read when the process died again.
+pub(crate) const FILE_TRYING: i64 = 4;
 
 /// Whether `owner` owns the running import `id`.
 fn owned(tx: &rusqlite::Transaction, id: &str, owner: &str) -> Result<bool, StoreError> {
@@ -383,6 +386,16 @@ impl Store {
             |r| r.get(0),
         )?;
         if !discovered {
+            // The folders an unfinished discovery could not list are listed again with the
+            // rest: their entries go.
+            let dropped = tx.execute(
+                "DELETE FROM import_failures WHERE import_id = ?1 AND folder IS NOT NULL",
+                [import_id],
+            )?;
+            tx.execute(
+                "UPDATE imports SET failed_entries = failed_entries - ?2 WHERE id = ?1",
+                params![import_id, dropped as i64],
+            )?;
             tx.execute("DELETE FROM import_files WHERE import_id = ?1", [import_id])?;
             tx.execute(
                 "DELETE FROM import_prefixes WHERE import_id = ?1",
@@ -412,7 +425,7 @@ impl Store {
         }
         let settled = tx.execute(
             "UPDATE import_failures SET status = ?3, updated_ms = ?2 \
-             WHERE import_id = ?1 AND file_no IS NULL AND status = ?4",
+             WHERE import_id = ?1 AND file_no IS NULL AND folder IS NULL AND status = ?4",
             params![
                 import_id,
                 now_ms,
@@ -429,8 +442,8 @@ impl Store {
         Ok(true)
     }
 
-    /// Files still to read (never finished, or sent round again by a retry), in order, after
-    /// `after_file_no`, at most `limit`.
+    /// Files still to read (never finished, or sent round again by a retry, and not being
+    /// tried alone), in order, after `after_file_no`, at most `limit`.
     pub fn pending_files(
         &self,
         import_id: &str,
@@ -511,8 +524,8 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         let retried = tx.execute(
             "UPDATE import_failures SET status = ?6, error_type = ?3, error_message = ?4, \
-             updated_ms = ?5 WHERE import_id = ?1 AND file_no IS NULL AND location = ?2 \
-             AND status = ?7",
+             updated_ms = ?5 WHERE import_id = ?1 AND file_no IS NULL AND folder IS NULL \
+             AND location = ?2 AND status = ?7",
             params![
                 import_id,
                 location,
@@ -684,5 +697,198 @@ impl Store {
             })
             .optional()?
             .flatten())
+    }
+
+    /// Records that files up to `file_no` are handed to the parsers, before they are; returns
+    /// `false` if `owner` no longer owns the import.
+    pub fn set_dispatched(&self, id: &str, owner: &str, file_no: i64) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE imports SET dispatched_to = max(COALESCE(dispatched_to, -1), ?3) \
+             WHERE id = ?1 AND owner = ?2",
+            params![id, owner, file_no],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Forgets the dispatch mark (a run that ended cleanly left no file half read).
+    pub fn clear_dispatched(&self, id: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE imports SET dispatched_to = NULL WHERE id = ?1",
+            [id],
+        )?;
+        Ok(())
+    }
+
+    /// Files a run that did not end cleanly may have been reading: pending files up to its
+    /// dispatch mark.
+    pub fn suspect_files(&self, import_id: &str) -> Result<Vec<PendingFile>, StoreError> {
+        self.files_where(
+            import_id,
+            "state IN (?2, ?3) AND file_no <= (SELECT COALESCE(dispatched_to, -1) FROM imports WHERE id = ?1)",
+            FILE_PENDING,
+            FILE_RETRY,
+        )
+    }
+
+    /// Files that were being read alone when the process ended.
+    pub fn trying_files(&self, import_id: &str) -> Result<Vec<PendingFile>, StoreError> {
+        self.files_where(
+            import_id,
+            "state IN (?2, ?3)",
+            FILE_PENDING + FILE_TRYING,
+            FILE_RETRY + FILE_TRYING,
+        )
+    }
+
+    fn files_where(
+        &self,
+        import_id: &str,
+        condition: &str,
+        a: i64,
+        b: i64,
+    ) -> Result<Vec<PendingFile>, StoreError> {
+        let sql = format!(
+            "SELECT file_no, key, size FROM import_files WHERE import_id = ?1 AND {condition} \
+             ORDER BY file_no"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![import_id, a, b], |r| {
+            Ok(PendingFile {
+                file_no: r.get(0)?,
+                key: r.get(1)?,
+                size: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks a pending file as being read alone (durably, before it is read); returns `false`
+    /// if `owner` no longer owns the import.
+    pub fn mark_trying(&self, id: &str, owner: &str, file_no: i64) -> Result<bool, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        if !owned(&tx, id, owner)? {
+            return Ok(false);
+        }
+        tx.execute(
+            "UPDATE import_files SET state = state + ?3 WHERE import_id = ?1 AND file_no = ?2 \
+             AND state IN (?4, ?5)",
+            params![id, file_no, FILE_TRYING, FILE_PENDING, FILE_RETRY],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Records a failure entry for a folder that could not be listed (retried by listing the
+    /// folder again) and counts it in `FailedEntries`.
+    pub fn add_folder_failure(
+        &self,
+        import_id: &str,
+        folder: &str,
+        location: &str,
+        error_type: &str,
+        error_message: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT INTO import_failures (import_id, file_no, location, status, error_type, \
+             error_message, updated_ms, folder) VALUES (?1, NULL, ?2, ?6, ?3, ?4, ?5, ?7)",
+            params![
+                import_id,
+                location,
+                error_type,
+                error_message,
+                now_ms,
+                FailureStatus::Failed.as_db(),
+                folder
+            ],
+        )?;
+        tx.execute(
+            "UPDATE imports SET failed_entries = failed_entries + 1, updated_ms = ?2 WHERE id = ?1",
+            params![import_id, now_ms],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Retried entries of folders that could not be listed: (entry number, folder key).
+    pub fn retried_folders(&self, import_id: &str) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT num, folder FROM import_failures WHERE import_id = ?1 AND status = ?2 \
+             AND folder IS NOT NULL ORDER BY num",
+        )?;
+        let rows = stmt.query_map(params![import_id, FailureStatus::Retry.as_db()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Settles a retried entry that belongs to no file: `SUCCEEDED` (it leaves
+    /// `FailedEntries`), or `FAILED` again with a new reason (it stays counted).
+    pub fn settle_entry(
+        &self,
+        import_id: &str,
+        num: i64,
+        failure: Option<(&str, &str)>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let changed = match failure {
+            None => tx.execute(
+                "UPDATE import_failures SET status = ?4, updated_ms = ?3 \
+                 WHERE import_id = ?1 AND num = ?2 AND status = ?5",
+                params![
+                    import_id,
+                    num,
+                    now_ms,
+                    FailureStatus::Succeeded.as_db(),
+                    FailureStatus::Retry.as_db()
+                ],
+            )?,
+            Some((error_type, message)) => {
+                tx.execute(
+                    "UPDATE import_failures SET status = ?6, error_type = ?4, error_message = ?5, \
+                     updated_ms = ?3 WHERE import_id = ?1 AND num = ?2 AND status = ?7",
+                    params![
+                        import_id,
+                        num,
+                        now_ms,
+                        error_type,
+                        message,
+                        FailureStatus::Failed.as_db(),
+                        FailureStatus::Retry.as_db()
+                    ],
+                )?;
+                0
+            }
+        };
+        tx.execute(
+            "UPDATE imports SET failed_entries = failed_entries - ?2, updated_ms = ?3 WHERE id = ?1",
+            params![import_id, changed as i64, now_ms],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Retried entries of a run that could not go on (no file, no folder): settled as
+    /// `SUCCEEDED` once a run went through.
+    pub fn settle_run_entries(&self, import_id: &str, now_ms: i64) -> Result<(), StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let n = tx.execute(
+            "UPDATE import_failures SET status = ?3, updated_ms = ?2 WHERE import_id = ?1 \
+             AND status = ?4 AND file_no IS NULL AND folder IS NULL",
+            params![
+                import_id,
+                now_ms,
+                FailureStatus::Succeeded.as_db(),
+                FailureStatus::Retry.as_db()
+            ],
+        )?;
+        tx.execute(
+            "UPDATE imports SET failed_entries = failed_entries - ?2 WHERE id = ?1",
+            params![import_id, n as i64],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 }

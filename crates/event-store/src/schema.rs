@@ -124,6 +124,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE imports ADD COLUMN lease_until_ms INTEGER;
     ALTER TABLE imports ADD COLUMN source_root TEXT;
     "#,
+    // 4: the last file handed to the parsers (the files a crashed run may have been reading),
+    // and the folder a failure entry stands for when a folder could not be listed.
+    r#"
+    ALTER TABLE imports ADD COLUMN dispatched_to INTEGER;
+    ALTER TABLE import_failures ADD COLUMN folder TEXT;
+    "#,
 ];
 
 /// Refuses a database written by a newer build, without changing anything.

@@ -1,6 +1,6 @@
 //! The write path: a batch of finished files committed in one transaction.
 
-use crate::imports::{FILE_DONE, FILE_FAILED, FILE_PENDING, FILE_RETRY};
+use crate::imports::{FILE_DONE, FILE_FAILED, FILE_PENDING, FILE_RETRY, FILE_TRYING};
 use crate::{FailureStatus, ImportStatus, Store, StoreError};
 use rusqlite::{params, OptionalExtension, Transaction};
 use rustc_hash::FxHashMap;
@@ -133,6 +133,12 @@ fn write_one(
         .optional()?
     else {
         return Ok(());
+    };
+    // A file being tried alone is still pending (or retried) underneath.
+    let state = if state >= FILE_TRYING {
+        state - FILE_TRYING
+    } else {
+        state
     };
     if state != FILE_PENDING && state != FILE_RETRY {
         return Ok(());

@@ -118,10 +118,10 @@ fn rows() -> Vec<EventRow<'static>> {
 #[test]
 fn migrations_apply_once_and_refuse_a_newer_schema() {
     let s = setup();
-    assert_eq!(s.store.schema_version().unwrap(), 3);
+    assert_eq!(s.store.schema_version().unwrap(), 4);
     drop(s.store);
     let again = Store::open(&s.path).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 3);
+    assert_eq!(again.schema_version().unwrap(), 4);
     assert_eq!(again.event_data_stores("arn:", 0, 10).unwrap().len(), 1);
     drop(again);
     let conn = rusqlite::Connection::open(&s.path).unwrap();
@@ -131,7 +131,7 @@ fn migrations_apply_once_and_refuse_a_newer_schema() {
         Store::open(&s.path),
         Err(StoreError::NewerSchema {
             found: 99,
-            known: 3
+            known: 4
         })
     ));
     assert!(matches!(
@@ -143,7 +143,7 @@ fn migrations_apply_once_and_refuse_a_newer_schema() {
 /// The first schema kept tags inside the store's settings; the migration moves them out.
 #[test]
 fn tags_of_the_first_schema_move_to_their_table() {
-    // A database of the first schema: today's, with migrations 2 and 3 taken back.
+    // A database of the first schema: today's, with migrations 2 to 4 taken back.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v1.db");
     drop(Store::open(&path).unwrap());
@@ -151,7 +151,9 @@ fn tags_of_the_first_schema_move_to_their_table() {
     conn.execute_batch(
         "DROP TABLE tags; ALTER TABLE imports DROP COLUMN owner; \
          ALTER TABLE imports DROP COLUMN lease_until_ms; \
-         ALTER TABLE imports DROP COLUMN source_root; PRAGMA user_version = 1;",
+         ALTER TABLE imports DROP COLUMN source_root; \
+         ALTER TABLE imports DROP COLUMN dispatched_to; \
+         ALTER TABLE import_failures DROP COLUMN folder; PRAGMA user_version = 1;",
     )
     .unwrap();
     conn.execute(

@@ -7,6 +7,7 @@ use event_store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use trail_ingest::Budget;
 
 /// Which records an import keeps by age.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,6 +60,11 @@ pub struct EngineConfig {
     /// How long a run's claim on an import holds without being renewed; it is renewed five
     /// times as often. A run left by a process that died is taken over after this long.
     pub lease: Duration,
+    /// The largest object an import reads, compressed or inflated; larger ones are failure
+    /// entries. Every run of the engine shares a memory budget of twice this and change.
+    pub max_object_bytes: u64,
+    /// Called with each object's key before it is parsed (tests that crash on one object).
+    pub read_hook: Option<trail_ingest::ReadHook>,
 }
 
 impl Default for EngineConfig {
@@ -72,6 +78,8 @@ impl Default for EngineConfig {
             batch: BatchLimits::default(),
             after_commit: None,
             lease: Duration::from_secs(15),
+            max_object_bytes: trail_ingest::DEFAULT_MAX_OBJECT_BYTES,
+            read_hook: None,
         }
     }
 }
@@ -89,6 +97,8 @@ pub struct Engine {
     store: Mutex<Store>,
     pub(crate) config: EngineConfig,
     pub(crate) runs: RunRegistry,
+    /// The memory every run's files in flight share.
+    pub(crate) budget: Arc<Budget>,
 }
 
 impl Engine {
@@ -96,11 +106,13 @@ impl Engine {
     pub fn open(db_path: impl AsRef<Path>, config: EngineConfig) -> Result<Engine, EngineError> {
         let db_path = db_path.as_ref().to_path_buf();
         let store = Store::open(&db_path)?;
+        let budget = Budget::new(trail_ingest::budget_for(config.max_object_bytes));
         Ok(Engine {
             db_path,
             store: Mutex::new(store),
             config,
             runs: RunRegistry::default(),
+            budget,
         })
     }
 
@@ -114,6 +126,7 @@ impl Engine {
             store: Mutex::new(store),
             config: EngineConfig::default(),
             runs: RunRegistry::default(),
+            budget: Budget::new(1),
         })
     }
 
@@ -124,6 +137,11 @@ impl Engine {
     /// Now, by the engine's clock.
     pub fn now_ms(&self) -> i64 {
         self.config.clock.now_ms()
+    }
+
+    /// The most memory the files in flight of this engine's runs have held at once.
+    pub fn peak_memory(&self) -> u64 {
+        self.budget.peak()
     }
 
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {

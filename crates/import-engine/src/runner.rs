@@ -13,12 +13,11 @@ use std::sync::mpsc::{sync_channel, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use trail_discovery::{
-    discover, DiscoveryError, DiscoveryStats, Location, ObjectSource, TimeRange,
+    discover, DiscoveryError, DiscoveryStats, Found, Location, ObjectSource, TimeRange,
 };
-use trail_ingest::{ingest, ErrorType, FileTask, IngestOptions, IngestStats, ParsedFile, Sink};
-
-/// Files fetched from the store per round of parallel ingest.
-const FILES_PER_ROUND: usize = 4096;
+use trail_ingest::{
+    ingest, ErrorType, FailureEntry, FileTask, IngestOptions, IngestStats, ParsedFile, Sink,
+};
 
 /// Running totals of one run: the ingest statistics of the files committed, and the time the
 /// writer spent committing them.
@@ -211,7 +210,21 @@ impl Engine {
         let Some(record) = store.import(id)? else {
             return Ok(());
         };
-        let end = if stop.load(Ordering::SeqCst) {
+        let ours = store.import_owner(id)?.is_some_and(|(o, _)| o == owner);
+        let stopped = stop.load(Ordering::SeqCst);
+        // The run ended on its own terms (or by a StopImport): no file was left half read.
+        if ours || record.status == ImportStatus::Stopped {
+            store.clear_dispatched(id)?;
+        }
+        if !ours {
+            return Ok(());
+        }
+        // The entries of a run that could not go on before are settled once one went through.
+        if !stopped {
+            store.settle_run_entries(id, self.now_ms())?;
+        }
+        let record = store.import(id)?.unwrap_or(record);
+        let end = if stopped {
             ImportStatus::Stopped
         } else if record.statistics.failed_entries > 0 {
             ImportStatus::Failed
@@ -241,6 +254,7 @@ impl Engine {
         };
         let now = self.now_ms();
         let store = self.store();
+        store.clear_dispatched(&import.id)?;
         store.add_import_failure(
             &import.id,
             &import.source_uri,
@@ -289,12 +303,56 @@ impl Engine {
             .resolver
             .resolve(&location.bucket, &import.bucket_region)?;
         let source = source.as_ref();
+        let range = TimeRange::new(
+            import
+                .start_ms
+                .and_then(chrono::DateTime::from_timestamp_millis),
+            import
+                .end_ms
+                .and_then(chrono::DateTime::from_timestamp_millis),
+        );
         let stats = if import.discovered {
+            // A retry lists again the folders that could not be listed.
+            let folders = self.store().retried_folders(id)?;
+            for (num, folder) in folders {
+                match self.walk(id, owner, &folder, &range, source, stop)? {
+                    Walk::Done(_) => self.store().settle_entry(id, num, None, self.now_ms())?,
+                    Walk::Unlistable(e) => {
+                        let kind = ErrorType::from(e.kind);
+                        let msg = format!("The folder could not be listed: {}", e.message);
+                        self.store().settle_entry(
+                            id,
+                            num,
+                            Some((kind.as_str(), &msg)),
+                            self.now_ms(),
+                        )?
+                    }
+                    Walk::Ended => return Ok(()),
+                }
+            }
             DiscoveryStats::default()
         } else {
-            match self.discover_files(import, owner, &location, source, stop)? {
-                Some(stats) => stats,
-                None => return Ok(()),
+            self.store().reset_discovery(id)?;
+            match self.walk(id, owner, &location.prefix, &range, source, stop)? {
+                Walk::Done(stats) => {
+                    if !self.store().finish_discovery(id, owner, self.now_ms())? {
+                        return Ok(());
+                    }
+                    stats
+                }
+                // The bucket cannot be listed: one failure entry for the location, and the
+                // import ends FAILED; a retry lists it again.
+                Walk::Unlistable(e) => {
+                    self.store().add_import_failure(
+                        id,
+                        &location.to_string(),
+                        ErrorType::from(e.kind).as_str(),
+                        &e.message,
+                        self.now_ms(),
+                    )?;
+                    return Ok(());
+                }
+                Walk::Ended => return Ok(()),
             }
         };
         if let Some(cb) = &control.on_discovered {
@@ -321,45 +379,53 @@ impl Engine {
         }
         let ingest_opts = IngestOptions {
             retention_cutoff_ms: self.retention_cutoff(import)?,
+            max_object_bytes: self.config.max_object_bytes,
+            budget: self.budget.clone(),
+            on_read: self.config.read_hook.clone(),
             ..IngestOptions::default()
         };
         self.ingest_pending(id, owner, eds_num, source, &ingest_opts, control)
     }
 
-    /// Discovery: records every folder and file before any file is read, so a resumed import
-    /// knows exactly what is left. `None` when the run should end here (stopped, the import
-    /// lost, or the bucket could not be listed: then one failure entry says why).
-    fn discover_files(
+    /// Walks `prefix` and records every folder it finds and its files (so a resumed import
+    /// knows exactly what is left) and, as a failure entry, every folder below it that cannot
+    /// be listed.
+    fn walk(
         &self,
-        import: &ImportRecord,
+        id: &str,
         owner: &str,
-        location: &Location,
+        prefix: &str,
+        range: &TimeRange,
         source: &dyn ObjectSource,
         stop: &AtomicBool,
-    ) -> Result<Option<DiscoveryStats>, EngineError> {
-        let id = import.id.as_str();
-        let range = TimeRange::new(
-            import
-                .start_ms
-                .and_then(chrono::DateTime::from_timestamp_millis),
-            import
-                .end_ms
-                .and_then(chrono::DateTime::from_timestamp_millis),
-        );
-        self.store().reset_discovery(id)?;
-        let walked = discover(source, &location.prefix, &range, |p| {
+    ) -> Result<Walk, EngineError> {
+        let walked = discover(source, prefix, range, |found| {
             if stop.load(Ordering::SeqCst) {
                 return ControlFlow::Break(Ok(()));
             }
             if let Some(pace) = self.config.pace_per_file {
                 std::thread::sleep(pace);
             }
-            let files: Vec<(String, u64)> =
-                p.objects.into_iter().map(|o| (o.key, o.size)).collect();
-            match self
-                .store()
-                .add_prefix(id, owner, &p.prefix, &files, self.now_ms())
-            {
+            let recorded = match found {
+                Found::Folder(p) => {
+                    let files: Vec<(String, u64)> =
+                        p.objects.into_iter().map(|o| (o.key, o.size)).collect();
+                    self.store()
+                        .add_prefix(id, owner, &p.prefix, &files, self.now_ms())
+                }
+                Found::Unlistable { prefix, error } => self
+                    .store()
+                    .add_folder_failure(
+                        id,
+                        &prefix,
+                        &format!("s3://{}/{prefix}", source.bucket()),
+                        ErrorType::from(error.kind).as_str(),
+                        &format!("The folder could not be listed: {}", error.message),
+                        self.now_ms(),
+                    )
+                    .map(|()| true),
+            };
+            match recorded {
                 Ok(true) => ControlFlow::Continue(()),
                 Ok(false) => ControlFlow::Break(Ok(())),
                 Err(e) => ControlFlow::Break(Err(e)),
@@ -367,32 +433,21 @@ impl Engine {
         });
         let walked = match walked {
             Ok(w) => w,
-            // The bucket cannot be listed: one failure entry for the location, and the import
-            // ends FAILED; a retry lists it again.
-            Err(DiscoveryError::List { source: e, .. }) => {
-                self.store().add_import_failure(
-                    id,
-                    &location.to_string(),
-                    ErrorType::from(e.kind).as_str(),
-                    &e.message,
-                    self.now_ms(),
-                )?;
-                return Ok(None);
-            }
+            Err(DiscoveryError::List { source: e, .. }) => return Ok(Walk::Unlistable(e)),
             Err(e) => return Err(EngineError::InvalidImportSource(e.to_string())),
         };
         match walked.stopped {
-            Some(Err(e)) => return Err(e.into()),
-            Some(Ok(())) => return Ok(None),
-            None => {}
+            Some(Err(e)) => Err(e.into()),
+            Some(Ok(())) => Ok(Walk::Ended),
+            None => Ok(Walk::Done(walked.stats)),
         }
-        if !self.store().finish_discovery(id, owner, self.now_ms())? {
-            return Ok(None);
-        }
-        Ok(Some(walked.stats))
     }
 
-    /// Reads every pending file on the rayon pool and commits them on one writer thread.
+    /// Reads every pending file on the rayon pool and commits them on one writer thread. A
+    /// file that was being read alone when the process ended before becomes a failure entry
+    /// without being read again; files a run that did not end cleanly may have been reading
+    /// are read first, one at a time, each marked before it is read; then the rest, in
+    /// parallel, each chunk recorded as handed out before it is.
     fn ingest_pending(
         &self,
         id: &str,
@@ -437,30 +492,7 @@ impl Engine {
                 tx,
                 pace: self.config.pace_per_file,
             };
-            let mut after = -1;
-            let fed: Result<(), EngineError> = loop {
-                if stop.load(Ordering::SeqCst) {
-                    break Ok(());
-                }
-                let files = match self.store().pending_files(id, after, FILES_PER_ROUND) {
-                    Ok(f) => f,
-                    Err(e) => break Err(e.into()),
-                };
-                let Some(last) = files.last() else {
-                    break Ok(());
-                };
-                after = last.file_no;
-                let tasks: Vec<FileTask> = files
-                    .into_iter()
-                    .map(|f| FileTask {
-                        id: f.file_no,
-                        key: f.key,
-                    })
-                    .collect();
-                if ingest(source, &tasks, opts, &sink, stop).is_err() {
-                    break Ok(()); // the writer hung up; its own answer is read below
-                }
-            };
+            let fed = self.feed(id, owner, source, opts, &sink, stop);
             drop(sink);
             let written = writer
                 .join()
@@ -473,6 +505,87 @@ impl Engine {
             fed
         })
     }
+
+    fn feed(
+        &self,
+        id: &str,
+        owner: &str,
+        source: &dyn ObjectSource,
+        opts: &IngestOptions,
+        sink: &ChannelSink,
+        stop: &AtomicBool,
+    ) -> Result<(), EngineError> {
+        let tasks_of = |files: Vec<event_store::PendingFile>| -> Vec<FileTask> {
+            files
+                .into_iter()
+                .map(|f| FileTask {
+                    id: f.file_no,
+                    key: f.key,
+                    size: f.size.max(0) as u64,
+                })
+                .collect()
+        };
+        // Read alone when the process ended: not read again. (Each list is taken before its
+        // loop, so the store is not locked while the loop runs.)
+        let trying = tasks_of(self.store().trying_files(id)?);
+        for task in trying {
+            let location = format!("s3://{}/{}", source.bucket(), task.key);
+            let file = ParsedFile {
+                failure: Some(FailureEntry {
+                    location,
+                    error_type: ErrorType::InternalFailure,
+                    error_message: "The import process ended twice while reading this object; \
+                                    it was not read again."
+                        .into(),
+                }),
+                ..Default::default()
+            };
+            if sink.file(&task, file).is_err() {
+                return Ok(());
+            }
+        }
+        // Maybe being read when a run ended: one at a time, each marked first.
+        let suspects = tasks_of(self.store().suspect_files(id)?);
+        for task in suspects {
+            if stop.load(Ordering::SeqCst) || !self.store().mark_trying(id, owner, task.id)? {
+                return Ok(());
+            }
+            if ingest(source, std::slice::from_ref(&task), opts, sink, stop).is_err() {
+                return Ok(());
+            }
+        }
+        let chunk = (threads_now() * 16).max(256);
+        let mut after = -1;
+        loop {
+            if stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let files = self.store().pending_files(id, after, chunk)?;
+            let Some(last) = files.last() else {
+                return Ok(());
+            };
+            after = last.file_no;
+            if !self.store().set_dispatched(id, owner, after)? {
+                return Ok(());
+            }
+            if ingest(source, &tasks_of(files), opts, sink, stop).is_err() {
+                return Ok(()); // the writer hung up; its own answer is read by the caller
+            }
+        }
+    }
+}
+
+/// How a walk ended.
+enum Walk {
+    Done(DiscoveryStats),
+    /// Its start could not be listed.
+    Unlistable(trail_discovery::SourceError),
+    /// Stopped, or the import is no longer this run's.
+    Ended,
+}
+
+fn threads_now() -> usize {
+    rayon::current_num_threads()
 }
 
 /// The sink handing parsed files to the writer thread; blocks when the writer is behind.
@@ -500,12 +613,15 @@ pub fn count_only(
     stop: &AtomicBool,
 ) -> Result<(DiscoveryStats, IngestStats), EngineError> {
     let mut tasks = Vec::new();
-    let walked = discover(source, prefix, range, |p| {
-        for o in p.objects {
-            tasks.push(FileTask {
-                id: tasks.len() as i64,
-                key: o.key,
-            });
+    let walked = discover(source, prefix, range, |found| {
+        if let Found::Folder(p) = found {
+            for o in p.objects {
+                tasks.push(FileTask {
+                    id: tasks.len() as i64,
+                    key: o.key,
+                    size: o.size,
+                });
+            }
         }
         ControlFlow::<()>::Continue(())
     })

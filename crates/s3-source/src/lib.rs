@@ -112,6 +112,14 @@ impl S3Source {
                 .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
         }
         b = b.retry_config(aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(5));
+        // Nothing waits forever on a server that stops answering.
+        b = b.timeout_config(
+            aws_sdk_s3::config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(10))
+                .read_timeout(std::time::Duration::from_secs(30))
+                .operation_attempt_timeout(std::time::Duration::from_secs(120))
+                .build(),
+        );
         Ok(S3Source::with_client(
             bucket,
             Client::from_conf(b.build()),
@@ -196,7 +204,7 @@ fn describe<E: std::error::Error + 'static, R: std::fmt::Debug>(e: &SdkError<E, 
     msg
 }
 
-async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, SourceError> {
+async fn get(client: &Client, bucket: &str, key: &str, limit: u64) -> Result<Vec<u8>, SourceError> {
     // The SDK retries failed requests; a body cut off mid-read is retried here.
     let mut last = None;
     for _ in 0..3 {
@@ -218,9 +226,30 @@ async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, Source
                 ));
             }
         };
-        match out.body.collect().await {
-            Ok(bytes) => return Ok(bytes.into_bytes().to_vec()),
-            Err(e) => last = Some(e.to_string()),
+        // Never more than the limit in memory: a longer object is refused by its length,
+        // and a body that runs past it is cut off.
+        if out
+            .content_length()
+            .is_some_and(|n| n.max(0) as u64 > limit)
+        {
+            return Err(SourceError::too_large(key, limit));
+        }
+        let mut body = out.body;
+        let mut bytes = Vec::new();
+        let read: Result<(), String> = async {
+            while let Some(chunk) = body.try_next().await.map_err(|e| e.to_string())? {
+                if (bytes.len() + chunk.len()) as u64 > limit {
+                    return Err("over".to_string());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(())
+        }
+        .await;
+        match read {
+            Ok(()) => return Ok(bytes),
+            Err(e) if e == "over" => return Err(SourceError::too_large(key, limit)),
+            Err(e) => last = Some(e),
         }
     }
     Err(SourceError::new(
@@ -275,12 +304,13 @@ impl ObjectSource for S3Source {
     }
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send + '_>, SourceError> {
-        Ok(Box::new(std::io::Cursor::new(self.read(key)?)))
+        Ok(Box::new(std::io::Cursor::new(self.read(key, u64::MAX)?)))
     }
 
-    fn read(&self, key: &str) -> Result<Vec<u8>, SourceError> {
+    fn read(&self, key: &str, limit: u64) -> Result<Vec<u8>, SourceError> {
         self.get_calls.fetch_add(1, Ordering::Relaxed);
-        self.rt().block_on(get(&self.client, &self.bucket, key))
+        self.rt()
+            .block_on(get(&self.client, &self.bucket, key, limit))
     }
 
     fn list_calls(&self) -> u64 {
@@ -293,19 +323,30 @@ impl ObjectSource for S3Source {
 
     fn fetch_many(
         &self,
-        keys: &[String],
+        objects: &[(String, u64)],
+        admit: &mut dyn FnMut(usize, bool) -> Option<bool>,
         each: &mut dyn FnMut(usize, Result<Vec<u8>, SourceError>) -> bool,
     ) {
         self.rt().block_on(async {
             let mut in_flight = tokio::task::JoinSet::new();
             let mut next = 0;
             loop {
-                while next < keys.len() && in_flight.len() < self.concurrency {
-                    let (client, bucket, key) =
-                        (self.client.clone(), self.bucket.clone(), keys[next].clone());
+                while next < objects.len() && in_flight.len() < self.concurrency {
+                    // Ask without waiting while objects are in flight: they are handed over
+                    // first, which is what frees the room the next one waits for.
+                    match admit(next, in_flight.is_empty()) {
+                        Some(true) => {}
+                        Some(false) => {
+                            in_flight.abort_all();
+                            return;
+                        }
+                        None => break,
+                    }
+                    let (client, bucket) = (self.client.clone(), self.bucket.clone());
+                    let (key, limit) = objects[next].clone();
                     self.get_calls.fetch_add(1, Ordering::Relaxed);
                     let i = next;
-                    in_flight.spawn(async move { (i, get(&client, &bucket, &key).await) });
+                    in_flight.spawn(async move { (i, get(&client, &bucket, &key, limit).await) });
                     next += 1;
                 }
                 let Some(done) = in_flight.join_next().await else {

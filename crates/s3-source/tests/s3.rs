@@ -54,8 +54,10 @@ fn walk(
     range: TimeRange,
 ) -> (Vec<String>, trail_discovery::DiscoveryStats) {
     let mut keys = Vec::new();
-    let walked = discover(src, "", &range, |p| {
-        keys.extend(p.objects.into_iter().map(|o| o.key));
+    let walked = discover(src, "", &range, |found| {
+        if let trail_discovery::Found::Folder(p) = found {
+            keys.extend(p.objects.into_iter().map(|o| o.key));
+        }
         std::ops::ControlFlow::<()>::Continue(())
     })
     .unwrap();
@@ -240,12 +242,13 @@ fn missing_bucket_and_wrong_credentials_are_clear_errors() {
     assert!(source(&s3, &bucket, None).check().is_ok());
 }
 
-fn tasks_of(keys: &[String]) -> Vec<FileTask> {
+fn tasks_of(keys: &[String], size: usize) -> Vec<FileTask> {
     keys.iter()
         .enumerate()
         .map(|(i, k)| FileTask {
             id: i as i64,
             key: k.clone(),
+            size: size as u64,
         })
         .collect()
 }
@@ -278,7 +281,7 @@ fn an_object_deleted_between_list_and_get_is_a_failure_entry() {
     }
     let stats = ingest(
         &src,
-        &tasks_of(&listed),
+        &tasks_of(&listed, log(2).len()),
         &IngestOptions::default(),
         &S(&sink),
         &AtomicBool::new(false),
@@ -318,7 +321,7 @@ fn failing_gets_are_retried_and_nothing_is_lost_or_doubled() {
     let sink = CountingSink::default();
     let stats = ingest(
         &src,
-        &tasks_of(&keys),
+        &tasks_of(&keys, log(3).len()),
         &IngestOptions::default(),
         &sink,
         &AtomicBool::new(false),
@@ -388,8 +391,10 @@ fn the_concurrent_fetch_path_is_what_ingest_uses() {
     )
     .unwrap();
     assert_eq!(src.fetch_concurrency(), 8);
+    let size = log(5).len() as u64;
+    let objects: Vec<(String, u64)> = keys.iter().map(|k| (k.clone(), size)).collect();
     let mut seen = vec![false; keys.len()];
-    src.fetch_many(&keys, &mut |i, r| {
+    src.fetch_many(&objects, &mut |_, _| Some(true), &mut |i, r| {
         assert_eq!(r.unwrap(), log(5));
         seen[i] = true;
         true
@@ -397,9 +402,50 @@ fn the_concurrent_fetch_path_is_what_ingest_uses() {
     assert!(seen.iter().all(|s| *s));
     // Stopping after three results ends the fetch.
     let mut n = 0;
-    src.fetch_many(&keys, &mut |_, _| {
+    src.fetch_many(&objects, &mut |_, _| Some(true), &mut |_, _| {
         n += 1;
         n < 3
     });
     assert_eq!(n, 3);
+    // An admission that will not wait while objects are in flight gets them handed over
+    // first: one object in flight at a time, every one delivered.
+    let (mut asked, mut got) = (0, 0);
+    let in_flight = std::cell::Cell::new(0);
+    src.fetch_many(
+        &objects,
+        &mut |_, may_wait| {
+            asked += 1;
+            if !may_wait {
+                return None;
+            }
+            assert_eq!(in_flight.get(), 0);
+            in_flight.set(1);
+            Some(true)
+        },
+        &mut |_, r| {
+            assert!(r.is_ok());
+            in_flight.set(0);
+            got += 1;
+            true
+        },
+    );
+    assert_eq!(got, 64);
+    assert!(asked >= 64);
+    // An object over its limit is refused by its length, without its body being kept.
+    let mut errors = Vec::new();
+    src.fetch_many(
+        &objects[..2]
+            .iter()
+            .map(|(k, _)| (k.clone(), size - 1))
+            .collect::<Vec<_>>(),
+        &mut |_, _| Some(true),
+        &mut |_, r| {
+            errors.push(r.unwrap_err().kind);
+            true
+        },
+    );
+    assert_eq!(
+        errors,
+        [SourceErrorKind::TooLarge, SourceErrorKind::TooLarge]
+    );
 }

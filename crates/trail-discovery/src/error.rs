@@ -13,6 +13,8 @@ pub enum SourceErrorKind {
     AccessDenied,
     /// The object is archived and must be restored first.
     InvalidObjectState,
+    /// The object is larger than the reader may take.
+    TooLarge,
     /// Anything else: I/O, network, a server error that outlived its retries.
     Other,
 }
@@ -31,6 +33,14 @@ impl SourceError {
             kind,
             message: message.to_string(),
         }
+    }
+
+    /// An object over the size a reader takes.
+    pub fn too_large(key: &str, limit: u64) -> Self {
+        SourceError::new(
+            SourceErrorKind::TooLarge,
+            format!("{key}: the object is larger than {limit} bytes"),
+        )
     }
 
     /// Maps an I/O error on `what` to the closest kind.

@@ -18,6 +18,6 @@ mod walk;
 
 pub use error::{DiscoveryError, SourceError, SourceErrorKind};
 pub use key::{delivery_stamp, folder_days};
-pub use location::Location;
+pub use location::{bucket_name_from, is_bucket_name, is_key_prefix, Location};
 pub use source::{Listing, LocalDirSource, MemorySource, ObjectMeta, ObjectSource};
-pub use walk::{discover, DiscoveredPrefix, DiscoveryStats, TimeRange, Walked};
+pub use walk::{discover, DiscoveredPrefix, DiscoveryStats, Found, TimeRange, Walked};

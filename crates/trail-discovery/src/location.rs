@@ -1,4 +1,5 @@
-//! `s3://bucket/prefix` locations, as `S3LocationUri` spells them.
+//! `s3://bucket/prefix` locations, as `S3LocationUri` spells them, and the rules a bucket name
+//! and a key prefix must follow.
 
 use crate::DiscoveryError;
 
@@ -10,18 +11,19 @@ pub struct Location {
 }
 
 impl Location {
-    /// Parses `s3://BUCKET[/PREFIX]`. The prefix is kept as written (a trailing `/` is significant
-    /// to S3 listing, so `s3://b/AWSLogs` also matches `AWSLogs-old/`).
+    /// Parses `s3://BUCKET[/PREFIX]`. The bucket must be a valid S3 bucket name; the prefix is
+    /// kept as written (a trailing `/` is significant to S3 listing) but may not hold `.` or
+    /// `..` segments, empty segments or a NUL, which no CloudTrail key holds and which could
+    /// only serve to climb out of a directory bucket.
     pub fn parse(uri: &str) -> Result<Location, DiscoveryError> {
-        let rest = uri
-            .strip_prefix("s3://")
-            .ok_or_else(|| DiscoveryError::InvalidLocation(uri.to_string()))?;
+        let invalid = || DiscoveryError::InvalidLocation(uri.to_string());
+        let rest = uri.strip_prefix("s3://").ok_or_else(invalid)?;
         let (bucket, prefix) = match rest.split_once('/') {
             Some((b, p)) => (b, p),
             None => (rest, ""),
         };
-        if !valid_bucket_name(bucket) {
-            return Err(DiscoveryError::InvalidLocation(uri.to_string()));
+        if !is_bucket_name(bucket) || !is_key_prefix(prefix) {
+            return Err(invalid());
         }
         Ok(Location {
             bucket: bucket.to_string(),
@@ -41,8 +43,59 @@ impl std::fmt::Display for Location {
     }
 }
 
-/// A bucket name: 1–255 characters, no `/`, no whitespace. Local directories used as buckets
-/// need not follow S3's stricter rules; the API checks those where AWS does.
-fn valid_bucket_name(name: &str) -> bool {
-    (1..=255).contains(&name.len()) && !name.chars().any(|c| c == '/' || c.is_whitespace())
+/// S3's bucket naming rules: 3–63 characters of lower-case letters, digits, `.` and `-`,
+/// beginning and ending with a letter or digit, no `..`, not an IPv4 address.
+pub fn is_bucket_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    (3..=63).contains(&b.len())
+        && b.iter().all(|&c| alnum(c) || c == b'.' || c == b'-')
+        && alnum(b[0])
+        && alnum(b[b.len() - 1])
+        && !name.contains("..")
+        && name.parse::<std::net::Ipv4Addr>().is_err()
+}
+
+/// A bucket name made from any text (a directory's name): lower-cased, other characters
+/// replaced by `-`, trimmed and padded to S3's rules.
+pub fn bucket_name_from(text: &str) -> String {
+    let mut name: String = text
+        .chars()
+        .map(|c| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while name.contains("..") {
+        name = name.replace("..", ".");
+    }
+    let trimmed = name.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let mut name: String = trimmed.chars().take(63).collect();
+    name = name
+        .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string();
+    if name.len() < 3 || name.parse::<std::net::Ipv4Addr>().is_ok() {
+        name = format!("bucket-{name}")
+            .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+            .to_string();
+    }
+    name
+}
+
+/// Whether a key prefix is made of path-like segments: no empty, `.` or `..` segment (a
+/// trailing `/` aside), no leading `/`, no NUL.
+pub fn is_key_prefix(prefix: &str) -> bool {
+    if prefix.is_empty() {
+        return true;
+    }
+    let inner = prefix.strip_suffix('/').unwrap_or(prefix);
+    !inner.is_empty()
+        && !prefix.contains('\0')
+        && inner
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
 }

@@ -33,12 +33,17 @@ pub trait ObjectSource: Send + Sync {
     fn list(&self, prefix: &str, delimiter: &str) -> Result<Listing, SourceError>;
     /// Opens one object for reading.
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send + '_>, SourceError>;
-    /// Reads one whole object.
-    fn read(&self, key: &str) -> Result<Vec<u8>, SourceError> {
+    /// Reads one whole object of at most `limit` bytes; a larger one is a `TooLarge` error,
+    /// found without reading more than `limit + 1` bytes.
+    fn read(&self, key: &str, limit: u64) -> Result<Vec<u8>, SourceError> {
         let mut buf = Vec::new();
         self.open(key)?
+            .take(limit.saturating_add(1))
             .read_to_end(&mut buf)
             .map_err(|e| SourceError::from_io(&e, key))?;
+        if buf.len() as u64 > limit {
+            return Err(SourceError::too_large(key, limit));
+        }
         Ok(buf)
     }
     /// How many list calls this source has answered (for tests of pruning).
@@ -51,15 +56,23 @@ pub trait ObjectSource: Send + Sync {
     fn fetch_concurrency(&self) -> usize {
         0
     }
-    /// Reads every key, calling `each(index, result)` as objects arrive, in any order; stops
-    /// early when `each` returns `false`.
+    /// Reads every object (`(key, limit)`, as [`ObjectSource::read`]), calling `each(index,
+    /// result)` as objects arrive, in any order; stops early when `each` returns `false`.
+    /// Before starting object `i` it asks `admit(i, may_wait)`: `Some(true)` to go on,
+    /// `Some(false)` to stop, `None` (only when `may_wait` is false) for "not yet" — the
+    /// source then hands over what it already has before asking again, so an `admit` that waits
+    /// for memory to be released never waits on objects the source itself holds.
     fn fetch_many(
         &self,
-        keys: &[String],
+        objects: &[(String, u64)],
+        admit: &mut dyn FnMut(usize, bool) -> Option<bool>,
         each: &mut dyn FnMut(usize, Result<Vec<u8>, SourceError>) -> bool,
     ) {
-        for (i, key) in keys.iter().enumerate() {
-            if !each(i, self.read(key)) {
+        for (i, (key, limit)) in objects.iter().enumerate() {
+            if admit(i, true) != Some(true) {
+                return;
+            }
+            if !each(i, self.read(key, *limit)) {
                 return;
             }
         }
@@ -67,6 +80,13 @@ pub trait ObjectSource: Send + Sync {
 }
 
 /// A directory served as a bucket root: keys are paths relative to it, with `/` separators.
+///
+/// Keys are keys, never paths: one with an empty, `.` or `..` segment, a leading `/` or a NUL
+/// names no object. Nothing outside the root is read: a symbolic link is followed only to a
+/// regular file inside the root; one that leaves the root, dangles or loops is listed (it is a
+/// name in the bucket) but reading it fails, and links to directories are not followed. Only
+/// regular files are objects: FIFOs, sockets and devices are not listed, and a file is opened
+/// without blocking and checked again once open, so nothing can make a read wait forever.
 #[derive(Debug)]
 pub struct LocalDirSource {
     root: PathBuf,
@@ -75,7 +95,8 @@ pub struct LocalDirSource {
 }
 
 impl LocalDirSource {
-    /// Serves `root`; the bucket name is its last path component.
+    /// Serves `root`; the bucket is named after its last path component, made a valid S3
+    /// bucket name.
     pub fn new(root: impl Into<PathBuf>) -> Result<Self, SourceError> {
         let root: PathBuf = root.into();
         let meta = std::fs::metadata(&root).map_err(|e| {
@@ -90,11 +111,18 @@ impl LocalDirSource {
                 format!("{} is not a directory", root.display()),
             ));
         }
-        let root = root.canonicalize().unwrap_or(root);
-        let bucket = root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "bucket".into());
+        let root = root.canonicalize().map_err(|e| {
+            SourceError::new(
+                SourceErrorKind::NoSuchBucket,
+                format!("{}: {e}", root.display()),
+            )
+        })?;
+        let bucket = crate::location::bucket_name_from(
+            &root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
         Ok(LocalDirSource {
             root,
             bucket,
@@ -106,8 +134,42 @@ impl LocalDirSource {
         &self.root
     }
 
-    fn path_of(&self, key: &str) -> PathBuf {
-        self.root.join(key)
+    /// The path a key (or a folder key ending in `/`) names under the root, if it names one.
+    fn path_of(&self, key: &str) -> Option<PathBuf> {
+        let inner = key.strip_suffix('/').unwrap_or(key);
+        if inner.is_empty() {
+            return (key.is_empty()).then(|| self.root.clone());
+        }
+        let ok = !key.starts_with('/')
+            && !key.contains('\0')
+            && inner
+                .split('/')
+                .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+        ok.then(|| self.root.join(inner))
+    }
+
+    /// The path a key names, resolved through any links, if it stays inside the root.
+    fn resolve(&self, key: &str) -> Result<PathBuf, SourceError> {
+        let path = self.path_of(key).ok_or_else(|| {
+            SourceError::new(
+                SourceErrorKind::NoSuchKey,
+                format!("{key}: not a key of this bucket"),
+            )
+        })?;
+        let real = path.canonicalize().map_err(|e| {
+            let mut err = SourceError::from_io(&e, key);
+            if key.contains('\u{FFFD}') && e.kind() == std::io::ErrorKind::NotFound {
+                err.message = format!("{key}: the file name is not valid UTF-8, so it is no key");
+            }
+            err
+        })?;
+        if !real.starts_with(&self.root) {
+            return Err(SourceError::new(
+                SourceErrorKind::AccessDenied,
+                format!("{key}: a link to {} leaves the bucket", real.display()),
+            ));
+        }
+        Ok(real)
     }
 
     fn list_flat(&self, dir_key: &str, out: &mut Listing) -> Result<(), SourceError> {
@@ -129,9 +191,13 @@ impl LocalDirSource {
         delimiter: &str,
         out: &mut Listing,
     ) -> Result<(), SourceError> {
-        let dir = self.path_of(dir_key);
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
+        let Some(dir) = self.path_of(dir_key) else {
+            return Ok(());
+        };
+        // The folder must be a real directory inside the root, reached without links.
+        match dir.canonicalize() {
+            Ok(real) if real == dir => {}
+            Ok(_) => return Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if !self.root.is_dir() {
                     return Err(SourceError::new(
@@ -142,24 +208,51 @@ impl LocalDirSource {
                 return Ok(());
             }
             Err(e) => return Err(SourceError::from_io(&e, &format!("list {dir_key}"))),
+        }
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(SourceError::from_io(&e, &format!("list {dir_key}"))),
         };
         let mut names = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|e| SourceError::from_io(&e, &format!("list {dir_key}")))?;
+            // An entry that vanished or cannot be read is left to the read of its key.
+            let Ok(entry) = entry else { continue };
             let name = entry.file_name().to_string_lossy().into_owned();
             if !name.starts_with(partial) {
                 continue;
             }
-            // Follow symlinks, as a bucket copied with `cp -s` or `ln -s` should still read.
-            let meta = std::fs::metadata(entry.path())
-                .map_err(|e| SourceError::from_io(&e, &format!("stat {dir_key}{name}")))?;
+            let Ok(file_type) = entry.file_type() else {
+                names.push((name.clone(), name, false, 0));
+                continue;
+            };
+            let (is_dir, size) = if file_type.is_dir() {
+                (true, 0)
+            } else if file_type.is_file() {
+                (false, entry.metadata().map(|m| m.len()).unwrap_or(0))
+            } else if file_type.is_symlink() {
+                // Followed only to a regular file inside the root; a link to a directory is
+                // not walked; one that leaves, dangles or loops is an object whose read fails.
+                match entry.path().canonicalize() {
+                    Ok(real) if real.starts_with(&self.root) => match std::fs::metadata(&real) {
+                        Ok(m) if m.is_file() => (false, m.len()),
+                        Ok(m) if m.is_dir() => continue,
+                        Ok(_) => continue,
+                        Err(_) => (false, 0),
+                    },
+                    _ => (false, 0),
+                }
+            } else {
+                // FIFOs, sockets, devices: not objects.
+                continue;
+            };
             // Sort as S3 does, by the whole key: `CloudTrail-Digest/` before `CloudTrail/`.
-            let sort_key = if meta.is_dir() {
+            let sort_key = if is_dir {
                 format!("{name}/")
             } else {
                 name.clone()
             };
-            names.push((sort_key, name, meta.is_dir(), meta.len()));
+            names.push((sort_key, name, is_dir, size));
         }
         names.sort();
         for (_, name, is_dir, size) in names {
@@ -199,19 +292,42 @@ impl ObjectSource for LocalDirSource {
     }
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send + '_>, SourceError> {
-        let file =
-            std::fs::File::open(self.path_of(key)).map_err(|e| SourceError::from_io(&e, key))?;
+        let path = self.resolve(key)?;
+        let meta = std::fs::metadata(&path).map_err(|e| SourceError::from_io(&e, key))?;
+        if !meta.is_file() {
+            return Err(SourceError::new(
+                SourceErrorKind::Other,
+                format!("{key}: not a regular file"),
+            ));
+        }
+        // Opened without blocking (a FIFO swapped in after the check cannot hold the open),
+        // then checked again on the handle.
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NONBLOCK)
+            .open(&path)
+            .map_err(|e| SourceError::from_io(&e, key))?;
+        let meta = file.metadata().map_err(|e| SourceError::from_io(&e, key))?;
+        if !meta.is_file() {
+            return Err(SourceError::new(
+                SourceErrorKind::Other,
+                format!("{key}: not a regular file"),
+            ));
+        }
         Ok(Box::new(file))
-    }
-
-    fn read(&self, key: &str) -> Result<Vec<u8>, SourceError> {
-        std::fs::read(self.path_of(key)).map_err(|e| SourceError::from_io(&e, key))
     }
 
     fn list_calls(&self) -> u64 {
         self.list_calls.load(Ordering::Relaxed)
     }
 }
+
+/// `O_NONBLOCK` on Linux (every architecture this builds for) and the BSDs' value elsewhere.
+#[cfg(target_os = "linux")]
+const O_NONBLOCK: i32 = 0o4000;
+#[cfg(not(target_os = "linux"))]
+const O_NONBLOCK: i32 = 0x0004;
 
 /// A bucket held in memory, with exact S3 listing semantics (keys ending in `/` included).
 /// Used by tests and benchmarks that need keys no file system can hold.

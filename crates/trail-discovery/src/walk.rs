@@ -4,7 +4,7 @@ use crate::key::{
     delivery_stamp, folder_days, has_segment, is_account_folder, last_segment, AWSLOGS_SEGMENT,
     CLOUDTRAIL_SEGMENT,
 };
-use crate::{DiscoveryError, ObjectMeta, ObjectSource};
+use crate::{DiscoveryError, ObjectMeta, ObjectSource, SourceError};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::ops::ControlFlow;
 
@@ -67,6 +67,16 @@ pub struct DiscoveredPrefix {
     pub prefix: String,
     /// Its files that survived the filters, in key order.
     pub objects: Vec<ObjectMeta>,
+}
+
+/// What the walk hands its caller, folder by folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// A folder holding files to import.
+    Folder(DiscoveredPrefix),
+    /// A folder below the walk's start that could not be listed (unreadable, say); the rest of
+    /// the bucket is walked all the same.
+    Unlistable { prefix: String, error: SourceError },
 }
 
 /// What a walk saw.
@@ -137,8 +147,9 @@ impl Scope {
     }
 }
 
-/// Walks `source` from `prefix` and calls `on_prefix` for every folder holding files to import,
-/// until it returns `ControlFlow::Break`.
+/// Walks `source` from `prefix` and calls `on_found` for every folder holding files to import,
+/// and for every folder below the start that cannot be listed, until it returns
+/// `ControlFlow::Break`. Only a start that cannot be listed fails the walk.
 ///
 /// With an empty `prefix` only what lies under a path segment exactly `CloudTrail` is scanned
 /// (`AWSLogs/[o-org/]ACCOUNT/CloudTrail/...`); siblings such as `CloudTrail-Digest`,
@@ -153,7 +164,7 @@ pub fn discover<B>(
     source: &dyn ObjectSource,
     prefix: &str,
     range: &TimeRange,
-    mut on_prefix: impl FnMut(DiscoveredPrefix) -> ControlFlow<B>,
+    mut on_found: impl FnMut(Found) -> ControlFlow<B>,
 ) -> Result<Walked<B>, DiscoveryError> {
     let root = if !prefix.is_empty() && !prefix.ends_with('/') {
         format!("{prefix}/")
@@ -164,14 +175,30 @@ pub fn discover<B>(
     // Depth-first in key order: a stack of (folder, scope).
     let mut stack = vec![(root.clone(), Scope::of_prefix(&root))];
     while let Some((folder, scope)) = stack.pop() {
-        let listing = source
-            .list(&folder, "/")
-            .map_err(|source_err| DiscoveryError::List {
-                bucket: source.bucket().to_string(),
-                prefix: folder.clone(),
-                source: source_err,
-            })?;
         stats.list_calls += 1;
+        let listing = match source.list(&folder, "/") {
+            Ok(listing) => listing,
+            Err(error) if folder == root => {
+                return Err(DiscoveryError::List {
+                    bucket: source.bucket().to_string(),
+                    prefix: folder,
+                    source: error,
+                })
+            }
+            Err(error) => {
+                let found = Found::Unlistable {
+                    prefix: folder,
+                    error,
+                };
+                if let ControlFlow::Break(b) = on_found(found) {
+                    return Ok(Walked {
+                        stats,
+                        stopped: Some(b),
+                    });
+                }
+                continue;
+            }
+        };
         if scope.takes_files() {
             let mut kept = Vec::new();
             for obj in listing.objects {
@@ -187,11 +214,11 @@ pub fn discover<B>(
             }
             if !kept.is_empty() {
                 stats.prefixes_found += 1;
-                let found = DiscoveredPrefix {
+                let found = Found::Folder(DiscoveredPrefix {
                     prefix: folder.clone(),
                     objects: kept,
-                };
-                if let ControlFlow::Break(b) = on_prefix(found) {
+                });
+                if let ControlFlow::Break(b) = on_found(found) {
                     return Ok(Walked {
                         stats,
                         stopped: Some(b),

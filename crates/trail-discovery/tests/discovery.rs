@@ -3,8 +3,8 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use std::ops::ControlFlow;
 use trail_discovery::{
-    delivery_stamp, discover, folder_days, DiscoveredPrefix, LocalDirSource, Location,
-    MemorySource, ObjectSource, TimeRange,
+    bucket_name_from, delivery_stamp, discover, folder_days, DiscoveredPrefix, Found, Listing,
+    LocalDirSource, Location, MemorySource, ObjectSource, SourceError, SourceErrorKind, TimeRange,
 };
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -84,6 +84,8 @@ fn locations() {
         (l.bucket.as_str(), l.prefix.as_str()),
         ("my-trail-bucket", "AWSLogs/123/CloudTrail/")
     );
+    let l = Location::parse("s3://my.trail-bucket.2").unwrap();
+    assert_eq!(l.bucket, "my.trail-bucket.2");
     let l = Location::parse("s3://my-trail-bucket").unwrap();
     assert_eq!(
         (l.bucket.as_str(), l.prefix.as_str()),
@@ -96,8 +98,39 @@ fn locations() {
         "s3:///x",
         "https://b/x",
         "s3://a b/x",
+        // Not S3 bucket names.
+        "s3://ab/x",
+        "s3://Upper-Case/x",
+        "s3://under_score/x",
+        "s3://-dash-first/x",
+        "s3://dots..twice/x",
+        "s3://192.168.1.1/x",
+        "s3://.hidden/x",
+        "s3://..",
+        // Keys are keys, not paths.
+        "s3://trail/../../outside/",
+        "s3://trail//abs/path/",
+        "s3://trail/AWSLogs/./x/",
+        "s3://trail/AWSLogs//x/",
+        "s3://trail/a/../b/",
+        "s3://trail/a\0/",
     ] {
-        assert!(Location::parse(bad).is_err(), "{bad}");
+        assert!(Location::parse(&bad.replace("\\0", "\0")).is_err(), "{bad}");
+    }
+    for (dir, bucket) in [
+        ("trail-bucket", "trail-bucket"),
+        ("My_Trails 2024", "my-trails-2024"),
+        (".tmpAbC123", "tmpabc123"),
+        ("ab", "bucket-ab"),
+        ("x..y", "x.y"),
+        ("10.0.0.1", "bucket-10.0.0.1"),
+        ("", "bucket"),
+    ] {
+        assert_eq!(bucket_name_from(dir), bucket, "{dir}");
+        assert!(
+            Location::parse(&format!("s3://{bucket}/")).is_ok(),
+            "{bucket}"
+        );
     }
 }
 
@@ -139,8 +172,11 @@ fn walk(
     range: TimeRange,
 ) -> (Vec<DiscoveredPrefix>, trail_discovery::DiscoveryStats) {
     let mut found = Vec::new();
-    let walked = discover(source, prefix, &range, |p| {
-        found.push(p);
+    let walked = discover(source, prefix, &range, |f| {
+        match f {
+            Found::Folder(p) => found.push(p),
+            Found::Unlistable { prefix, error } => panic!("{prefix}: {error}"),
+        }
         ControlFlow::<()>::Continue(())
     })
     .unwrap();
@@ -384,11 +420,184 @@ fn a_directory_lists_like_s3() {
     );
     assert_eq!(
         local
-            .read(&log("us-east-1", "2024/02/02", "20240202T1200Z"))
+            .read(&log("us-east-1", "2024/02/02", "20240202T1200Z"), 1)
             .unwrap(),
         b"x"
     );
-    let missing = local.read("AWSLogs/nope").unwrap_err();
+    let missing = local.read("AWSLogs/nope", 10).unwrap_err();
     assert_eq!(missing.kind, trail_discovery::SourceErrorKind::NoSuchKey);
     assert!(LocalDirSource::new(dir.path().join("nope")).is_err());
+}
+
+/// A bucket directory next to a secret: nothing outside the root can be named, listed or read.
+struct Sandbox {
+    dir: tempfile::TempDir,
+    source: LocalDirSource,
+}
+
+const DAY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/02/01/";
+
+fn sandbox() -> Sandbox {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("bucket");
+    let day = root.join(DAY);
+    std::fs::create_dir_all(&day).unwrap();
+    std::fs::create_dir_all(dir.path().join("outside")).unwrap();
+    std::fs::write(dir.path().join("outside/secret.json.gz"), b"secret").unwrap();
+    std::fs::write(day.join("good.json.gz"), b"good").unwrap();
+    symlink(
+        dir.path().join("outside/secret.json.gz"),
+        day.join("escape.json.gz"),
+    )
+    .unwrap();
+    symlink("/dev/zero", day.join("zero.json.gz")).unwrap();
+    symlink(day.join("nowhere"), day.join("dangling.json.gz")).unwrap();
+    symlink(day.join("loop-b.json.gz"), day.join("loop-a.json.gz")).unwrap();
+    symlink(day.join("loop-a.json.gz"), day.join("loop-b.json.gz")).unwrap();
+    symlink(day.join("good.json.gz"), day.join("inside.json.gz")).unwrap();
+    symlink(root.join("AWSLogs"), day.join("dir-link")).unwrap();
+    symlink(
+        dir.path().join("outside"),
+        root.join("AWSLogs/outside-link"),
+    )
+    .unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(day.join("fifo.json.gz"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let source = LocalDirSource::new(&root).unwrap();
+    Sandbox { dir, source }
+}
+
+#[test]
+fn a_directory_bucket_never_reads_outside_its_root() {
+    let sb = sandbox();
+    let src = &sb.source;
+    // Keys that are paths name nothing.
+    for key in [
+        "../outside/secret.json.gz",
+        "AWSLogs/../../outside/secret.json.gz",
+        "/etc/passwd",
+        "AWSLogs//111122223333/x",
+        "./AWSLogs/x",
+        "AWSLogs/outside-link/secret.json.gz",
+    ] {
+        let err = src.read(key, 100).unwrap_err();
+        assert!(
+            matches!(
+                err.kind,
+                SourceErrorKind::NoSuchKey | SourceErrorKind::AccessDenied
+            ),
+            "{key}: {err}"
+        );
+    }
+    for prefix in ["../", "../outside/", "AWSLogs/outside-link/", "/"] {
+        assert_eq!(
+            src.list(prefix, "/").unwrap(),
+            Listing::default(),
+            "{prefix}"
+        );
+    }
+    // The day folder lists its regular files and its links (names in the bucket), not the
+    // FIFO, and not the link to a directory.
+    let listed: Vec<String> = src
+        .list(DAY, "/")
+        .unwrap()
+        .objects
+        .into_iter()
+        .map(|o| o.key.trim_start_matches(DAY).to_string())
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "dangling.json.gz",
+            "escape.json.gz",
+            "good.json.gz",
+            "inside.json.gz",
+            "loop-a.json.gz",
+            "loop-b.json.gz",
+            "zero.json.gz"
+        ]
+    );
+    let read = |name: &str| src.read(&format!("{DAY}{name}"), 1 << 20);
+    assert_eq!(read("good.json.gz").unwrap(), b"good");
+    assert_eq!(
+        read("inside.json.gz").unwrap(),
+        b"good",
+        "a link inside the root is read"
+    );
+    for (name, kind) in [
+        ("escape.json.gz", SourceErrorKind::AccessDenied),
+        ("zero.json.gz", SourceErrorKind::AccessDenied),
+        ("dangling.json.gz", SourceErrorKind::NoSuchKey),
+        ("loop-a.json.gz", SourceErrorKind::Other),
+        ("fifo.json.gz", SourceErrorKind::Other),
+    ] {
+        let err = read(name).unwrap_err();
+        assert_eq!(err.kind, kind, "{name}: {err}");
+        assert!(err.message.contains(name), "{err}");
+    }
+    assert!(!sb
+        .dir
+        .path()
+        .join("outside/secret.json.gz")
+        .metadata()
+        .unwrap()
+        .permissions()
+        .readonly());
+    // The walk finds every listed name and never leaves the root.
+    let (found, stats) = walk(src, "", TimeRange::default());
+    assert_eq!(keys(&found).len(), 7);
+    assert_eq!(stats.prefixes_found, 1);
+}
+
+/// A source where one folder cannot be listed.
+struct OneUnlistable(MemorySource, &'static str);
+
+impl ObjectSource for OneUnlistable {
+    fn bucket(&self) -> &str {
+        self.0.bucket()
+    }
+    fn list(&self, prefix: &str, delimiter: &str) -> Result<Listing, SourceError> {
+        if prefix == self.1 {
+            return Err(SourceError::new(
+                SourceErrorKind::AccessDenied,
+                "Permission denied",
+            ));
+        }
+        self.0.list(prefix, delimiter)
+    }
+    fn open(&self, key: &str) -> Result<Box<dyn std::io::Read + Send + '_>, SourceError> {
+        self.0.open(key)
+    }
+}
+
+#[test]
+fn a_folder_that_cannot_be_listed_is_reported_and_the_rest_walked() {
+    let bad = "AWSLogs/111122223333/CloudTrail/us-east-1/2024/02/01/";
+    let src = OneUnlistable(bucket(), bad);
+    let mut folders = Vec::new();
+    let mut unlistable = Vec::new();
+    let walked = discover(&src, "", &TimeRange::default(), |f| {
+        match f {
+            Found::Folder(p) => folders.push(p.prefix),
+            Found::Unlistable { prefix, error } => unlistable.push((prefix, error.kind)),
+        }
+        ControlFlow::<()>::Continue(())
+    })
+    .unwrap();
+    assert_eq!(
+        unlistable,
+        [(bad.to_string(), SourceErrorKind::AccessDenied)]
+    );
+    assert_eq!(folders.len(), 5, "{folders:?}");
+    assert_eq!(walked.stats.prefixes_found, 5);
+    // The start itself cannot be listed: the walk fails.
+    let src = OneUnlistable(bucket(), "");
+    assert!(discover(&src, "", &TimeRange::default(), |_| {
+        ControlFlow::<()>::Continue(())
+    })
+    .is_err());
 }

@@ -64,6 +64,7 @@ impl From<SourceErrorKind> for ErrorType {
             SourceErrorKind::NoSuchKey => ErrorType::NoSuchKey,
             SourceErrorKind::AccessDenied => ErrorType::AccessDenied,
             SourceErrorKind::InvalidObjectState => ErrorType::InvalidObjectState,
+            SourceErrorKind::TooLarge => ErrorType::InvalidFileFormat,
             SourceErrorKind::Other => ErrorType::ObjectReadError,
         }
     }

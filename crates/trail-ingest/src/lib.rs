@@ -10,14 +10,19 @@
 //! `InvalidEventRecord` entry for their file, and every good record around them is kept.
 //! This crate knows nothing of where events go: the store implements [`Sink`] elsewhere.
 
+mod budget;
 mod error;
 mod parse;
 mod run;
 mod stats;
 mod time;
 
+pub use budget::{Budget, Reservation};
 pub use error::{ErrorType, FailureEntry};
-pub use parse::{parse_file, Event, Field, IngestOptions, ParsedFile, StageTimes};
+pub use parse::{
+    budget_for, parse_file, Event, Field, IngestOptions, ParsedFile, ReadHook, StageTimes,
+    DEFAULT_MAX_OBJECT_BYTES,
+};
 pub use run::{ingest, stats_of, CountingSink, FileTask, Sink};
 pub use stats::IngestStats;
 pub use time::parse_event_time;

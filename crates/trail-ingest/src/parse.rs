@@ -1,7 +1,6 @@
 //! One log file: inflate, split into records, validate, index.
 
-use crate::{parse_event_time, ErrorType, FailureEntry};
-use flate2::read::MultiGzDecoder;
+use crate::{parse_event_time, Budget, ErrorType, FailureEntry, Reservation};
 use rustc_hash::FxHashMap;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -9,16 +8,36 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 use std::io::Read;
+use std::sync::Arc;
 
-/// Limits and filters applied while parsing.
+/// The default cap on one object's uncompressed size: CloudTrail writes files of at most
+/// 50 MB before compression, so no real trail file comes near it.
+pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 128 << 20;
+
+/// Limits and filters applied while reading and parsing.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
     /// Records whose `eventTime` is earlier than this (epoch ms) are dropped, not failed.
     pub retention_cutoff_ms: Option<i64>,
     /// Records larger than this are not imported.
     pub max_record_bytes: usize,
-    /// A file inflating to more than this is rejected (CloudTrail writes at most 50 MB).
-    pub max_inflated_bytes: u64,
+    /// An object larger than this, or inflating to more, is a failure entry; it is never read
+    /// or inflated further than this.
+    pub max_object_bytes: u64,
+    /// The memory every file in flight shares (read, inflated, parsed, waiting to be written).
+    pub budget: Arc<Budget>,
+    /// Called with each object's key before it is parsed.
+    pub on_read: Option<ReadHook>,
+}
+
+/// A function called with each object's key before it is parsed.
+#[derive(Clone)]
+pub struct ReadHook(pub Arc<dyn Fn(&str) + Send + Sync>);
+
+impl fmt::Debug for ReadHook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ReadHook")
+    }
 }
 
 impl IngestOptions {
@@ -30,6 +49,22 @@ impl IngestOptions {
             ..Default::default()
         }
     }
+
+    /// The defaults with an object cap of `max_object_bytes`, and a budget that holds two such
+    /// objects and change.
+    pub fn with_max_object_bytes(max_object_bytes: u64) -> Self {
+        IngestOptions {
+            max_object_bytes,
+            budget: Budget::new(budget_for(max_object_bytes)),
+            ..Default::default()
+        }
+    }
+}
+
+/// The memory budget that lets the largest object be read and inflated whole (its compressed
+/// and inflated bytes) with room for smaller files beside it.
+pub fn budget_for(max_object_bytes: u64) -> u64 {
+    max_object_bytes.saturating_mul(2).saturating_add(32 << 20)
 }
 
 impl Default for IngestOptions {
@@ -37,7 +72,9 @@ impl Default for IngestOptions {
         IngestOptions {
             retention_cutoff_ms: None,
             max_record_bytes: crate::MAX_RECORD_BYTES,
-            max_inflated_bytes: 1 << 30,
+            max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
+            budget: Budget::new(budget_for(DEFAULT_MAX_OBJECT_BYTES)),
+            on_read: None,
         }
     }
 }
@@ -85,6 +122,8 @@ pub struct ParsedFile {
     pub failure: Option<FailureEntry>,
     /// Time spent on each stage of this file.
     pub timings: StageTimes,
+    /// The memory this file holds in the run's budget, given back when it is dropped.
+    pub reservation: Option<Reservation>,
 }
 
 /// Time spent per stage, in nanoseconds summed over threads.
@@ -110,6 +149,18 @@ impl ParsedFile {
     /// One of [`ParsedFile::strings`].
     pub fn string(&self, i: u32) -> &str {
         &self.strings[i as usize]
+    }
+
+    /// The bytes this file holds: its object, its text and its index.
+    pub fn memory(&self) -> u64 {
+        (self.original.capacity()
+            + self.text.capacity()
+            + self.events.capacity() * std::mem::size_of::<Event>()
+            + self
+                .strings
+                .iter()
+                .map(|s| s.capacity() + 24)
+                .sum::<usize>()) as u64
     }
 
     /// The raw record of one of this file's events, byte for byte as in the file.
@@ -216,8 +267,27 @@ impl<'de: 'a, 'a> Deserialize<'de> for Lenient<'a> {
     }
 }
 
-/// Parses one object read from `location` (an `s3://` URI used in failure entries).
+/// Parses one object read from `location` (an `s3://` URI used in failure entries), inflating
+/// it up to the object cap.
 pub fn parse_file(original: Vec<u8>, location: &str, opts: &IngestOptions) -> ParsedFile {
+    // Within the object cap there is no "more room" to hand back for.
+    parse_within(original, location, opts, opts.max_object_bytes).unwrap_or_else(|original| {
+        ParsedFile {
+            original,
+            ..Default::default()
+        }
+    })
+}
+
+/// Parses one object whose text may take at most `text_limit` bytes. `Err` (the object's bytes
+/// back) when the text would be larger and `text_limit` is below the object cap: the caller
+/// may try again with more room.
+pub(crate) fn parse_within(
+    original: Vec<u8>,
+    location: &str,
+    opts: &IngestOptions,
+    text_limit: u64,
+) -> Result<ParsedFile, Vec<u8>> {
     let out = ParsedFile {
         original,
         ..Default::default()
@@ -228,19 +298,31 @@ pub fn parse_file(original: Vec<u8>, location: &str, opts: &IngestOptions) -> Pa
         } else {
             "not gzip-compressed"
         };
-        return out.fail(
+        return Ok(out.fail(
             location,
             ErrorType::InvalidFileFormat,
             format!("The log file is {what}; CloudTrail imports only gzip-compressed log files."),
-        );
+        ));
     }
     let started = std::time::Instant::now();
-    let (bytes, err) = inflate(&out.original, opts.max_inflated_bytes);
+    let limit = text_limit.min(opts.max_object_bytes);
+    let inflated = inflate(&out.original, limit);
     let mut out = out;
     out.timings.inflate_ns = started.elapsed().as_nanos() as u64;
-    if let Some(err) = err {
-        return out.fail(location, ErrorType::InvalidFileFormat, err);
-    }
+    let bytes = match inflated {
+        Ok(bytes) => bytes,
+        Err(Inflate::OverLimit) if limit < opts.max_object_bytes => return Err(out.original),
+        Err(Inflate::OverLimit) => {
+            let msg = format!(
+                "The log file inflates to more than {} bytes, the largest object this import takes.",
+                opts.max_object_bytes
+            );
+            return Ok(out.fail(location, ErrorType::InvalidFileFormat, msg));
+        }
+        Err(Inflate::Corrupt(msg)) => {
+            return Ok(out.fail(location, ErrorType::InvalidFileFormat, msg))
+        }
+    };
     let started = std::time::Instant::now();
     // Validated once here, so the parser need not check every string again.
     let text = match String::from_utf8(bytes) {
@@ -250,41 +332,79 @@ pub fn parse_file(original: Vec<u8>, location: &str, opts: &IngestOptions) -> Pa
                 "The log file is not UTF-8 text (invalid byte at offset {}).",
                 e.utf8_error().valid_up_to()
             );
-            return out.fail(location, ErrorType::InvalidFileFormat, msg);
+            return Ok(out.fail(location, ErrorType::InvalidFileFormat, msg));
         }
     };
     let result = index_records(&text, location, opts, &mut out);
     out.text = text;
     out.timings.parse_ns = started.elapsed().as_nanos() as u64;
-    match result {
+    Ok(match result {
         Ok(()) => out,
         Err(msg) => {
             out.events.clear();
+            out.strings.clear();
             out.fail(location, ErrorType::InvalidFileFormat, msg)
         }
-    }
+    })
 }
 
-/// Inflates every gzip member; on failure returns what inflated so far and the reason.
-fn inflate(gz: &[u8], limit: u64) -> (Vec<u8>, Option<String>) {
+enum Inflate {
+    /// The text would be larger than the limit.
+    OverLimit,
+    Corrupt(String),
+}
+
+/// Inflates every gzip member into at most `limit` bytes, growing the buffer in steps rather
+/// than doubling, so it never holds much more than the text. Zero bytes after the last member
+/// are padding, as `gzip -d` takes them; anything else after it is an error.
+fn inflate(gz: &[u8], limit: u64) -> Result<Vec<u8>, Inflate> {
     // The last member's ISIZE (size mod 2^32) is a good first guess for the buffer.
     let hint = gz
         .len()
         .checked_sub(4)
-        .map(|i| u32::from_le_bytes(gz[i..].try_into().expect("4 bytes")) as usize)
+        .map(|i| u32::from_le_bytes(gz[i..].try_into().expect("4 bytes")) as u64)
         .unwrap_or(0)
-        .clamp(gz.len(), 64 << 20);
-    let mut text = Vec::with_capacity(hint + 1);
-    let mut reader = MultiGzDecoder::new(gz).take(limit + 1);
-    match reader.read_to_end(&mut text) {
-        Ok(_) if text.len() as u64 > limit => {
-            let msg = format!("The log file inflates to more than {limit} bytes.");
-            (text, Some(msg))
+        .clamp(gz.len() as u64, 64 << 20)
+        .min(limit) as usize;
+    let mut text: Vec<u8> = Vec::with_capacity(hint + 1);
+    let mut rest: &[u8] = gz;
+    loop {
+        let mut member = flate2::bufread::GzDecoder::new(rest);
+        loop {
+            if text.len() == text.capacity() {
+                if text.len() as u64 > limit {
+                    return Err(Inflate::OverLimit);
+                }
+                let step = (text.len() / 4).max(1 << 20);
+                text.reserve_exact(step.min(limit as usize + 1 - text.len()).max(1));
+            }
+            let at = text.len();
+            let chunk = (text.capacity() - at).min(256 << 10);
+            text.resize(at + chunk, 0);
+            match member.read(&mut text[at..]) {
+                Ok(0) => {
+                    text.truncate(at);
+                    break;
+                }
+                Ok(n) => text.truncate(at + n),
+                Err(e) => {
+                    return Err(Inflate::Corrupt(format!(
+                        "The log file is not a valid gzip stream: {e}."
+                    )))
+                }
+            }
+            if text.len() as u64 > limit {
+                return Err(Inflate::OverLimit);
+            }
         }
-        Ok(_) => (text, None),
-        Err(e) => {
-            let msg = format!("The log file is not a valid gzip stream: {e}.");
-            (text, Some(msg))
+        rest = member.into_inner();
+        if rest.iter().all(|&b| b == 0) {
+            return Ok(text);
+        }
+        if !rest.starts_with(&[0x1f, 0x8b]) {
+            return Err(Inflate::Corrupt(
+                "The log file is not a valid gzip stream: data after the last member.".into(),
+            ));
         }
     }
 }

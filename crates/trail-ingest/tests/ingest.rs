@@ -198,15 +198,28 @@ fn retention_drops_old_records_without_failing() {
 
 #[test]
 fn inflate_limit_is_enforced() {
-    let opts = IngestOptions {
-        max_inflated_bytes: 100,
-        ..Default::default()
-    };
+    let opts = IngestOptions::with_max_object_bytes(100);
     let p = parse_file(gz(&file(&[good("A"), good("B")])), "s3://b/k", &opts);
     assert!(failure(&p)
         .unwrap()
         .1
         .contains("inflates to more than 100 bytes"));
+}
+
+/// A task for `key` of `bucket`, its size as listed.
+fn task(bucket: &MemorySource, id: i64, key: &str) -> FileTask {
+    let size = bucket
+        .list(key, "")
+        .unwrap()
+        .objects
+        .iter()
+        .find(|o| o.key == key)
+        .map_or(100, |o| o.size);
+    FileTask {
+        id,
+        key: key.to_string(),
+        size,
+    }
 }
 
 struct Collect(Mutex<Vec<(i64, usize, Option<ErrorType>)>>);
@@ -234,12 +247,9 @@ fn parallel_ingest_counts_add_up() {
             gz(&file(&recs))
         };
         b.put(key.clone(), body);
-        tasks.push(FileTask { id: i, key });
+        tasks.push(task(&b, i, &key));
     }
-    tasks.push(FileTask {
-        id: 999,
-        key: "k/vanished.json.gz".into(),
-    });
+    tasks.push(task(&b, 999, "k/vanished.json.gz"));
     let sink = Collect(Mutex::new(Vec::new()));
     let stats = ingest(
         &b,
@@ -286,10 +296,7 @@ fn a_set_stop_flag_ingests_nothing() {
     let mut b = MemorySource::new("bkt");
     b.put("a", gz(&file(&[good("A")])));
     let sink = Collect(Mutex::new(Vec::new()));
-    let tasks = [FileTask {
-        id: 0,
-        key: "a".into(),
-    }];
+    let tasks = [task(&b, 0, "a")];
     let stats = ingest(
         &b,
         &tasks,
@@ -335,12 +342,9 @@ fn fetching_ahead_gives_the_same_results() {
         let key = format!("k/{i:03}.json.gz");
         let recs: Vec<String> = (0..i % 5).map(|j| good(&format!("E{j}"))).collect();
         b.put(key.clone(), gz(&file(&recs)));
-        tasks.push(FileTask { id: i, key });
+        tasks.push(task(&b, i, &key));
     }
-    tasks.push(FileTask {
-        id: 99,
-        key: "k/missing".into(),
-    });
+    tasks.push(task(&b, 99, "k/missing"));
     let sink = Collect(Mutex::new(Vec::new()));
     let ahead = FetchAhead(b);
     let stats = ingest(
@@ -370,4 +374,175 @@ fn fetching_ahead_gives_the_same_results() {
     )
     .unwrap();
     assert_eq!(stats, IngestStats::default());
+}
+
+#[test]
+fn zero_padding_after_the_last_gzip_member_is_accepted_and_other_trailing_data_is_not() {
+    let body = gz(&file(&[good("A"), good("B")]));
+    let mut padded = body.clone();
+    padded.extend_from_slice(&[0u8; 4096]);
+    let p = parse(padded);
+    assert_eq!((p.events.len(), failure(&p)), (2, None));
+    let mut trailing = body.clone();
+    trailing.extend_from_slice(b"junk");
+    let (ty, msg) = failure(&parse(trailing)).unwrap();
+    assert_eq!(ty, ErrorType::InvalidFileFormat);
+    assert!(msg.contains("data after the last member"), "{msg}");
+    // Two members then padding: both members' text.
+    let doc = file(&[good("A"), good("B"), good("C")]);
+    let mut two = gz(&doc[..30]);
+    two.extend(gz(&doc[30..]));
+    two.extend_from_slice(&[0, 0]);
+    assert_eq!(parse(two).events.len(), 3);
+}
+
+#[test]
+fn event_times_are_exactly_as_cloudtrail_writes_them() {
+    let records = vec![
+        rec("1.08", "2024-02-01T00:00:00Z", "s3.amazonaws.com", "Whole"),
+        rec(
+            "1.08",
+            "2024-02-01T00:00:00.123Z",
+            "s3.amazonaws.com",
+            "Fraction",
+        ),
+        rec(
+            "1.08",
+            "2024-02-01T00:00:00+00:00",
+            "s3.amazonaws.com",
+            "Offset",
+        ),
+        rec("1.08", "2024-02-01 00:00:00Z", "s3.amazonaws.com", "Space"),
+        rec("1.08", "2024-02-01", "s3.amazonaws.com", "DateOnly"),
+    ];
+    let p = parse(gz(&file(&records)));
+    let names: Vec<_> = p.events.iter().map(|e| p.string(e.event_name)).collect();
+    assert_eq!(names, ["Whole", "Fraction"]);
+    assert_eq!(p.events[1].time_ms - p.events[0].time_ms, 123);
+    let (ty, msg) = failure(&p).unwrap();
+    assert_eq!(ty, ErrorType::InvalidEventRecord);
+    assert!(msg.starts_with("3 of 5 records"), "{msg}");
+}
+
+/// A small object that inflates to far more than the cap (a gzip bomb).
+fn bomb(inflated: usize) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), Compression::best());
+    let chunk = vec![b'0'; 1 << 20];
+    let mut left = inflated;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        e.write_all(&chunk[..n]).unwrap();
+        left -= n;
+    }
+    e.finish().unwrap()
+}
+
+/// Whatever the bucket holds and however many threads read it, the files in flight hold no
+/// more than the budget: bombs and oversized objects are failure entries, never read beyond
+/// the cap, and the good files around them are imported.
+#[test]
+fn memory_stays_within_the_budget_whatever_the_objects() {
+    let cap = 8 << 20;
+    let opts = IngestOptions::with_max_object_bytes(cap);
+    let mut b = MemorySource::new("hostile");
+    let mut tasks = Vec::new();
+    let mut id = 0;
+    let mut add = |b: &mut MemorySource, key: String, body: Vec<u8>| {
+        b.put(key.clone(), body);
+        tasks.push(task(b, id, &key));
+        id += 1;
+    };
+    for i in 0..8 {
+        add(&mut b, format!("bomb-{i}"), bomb(64 << 20));
+    }
+    // Objects larger than the cap, compressed: never read.
+    for i in 0..4 {
+        add(&mut b, format!("huge-{i}"), vec![0x1f; cap as usize + 1]);
+    }
+    // A file that compresses better than the first guess but fits the cap: read again with
+    // room for the cap, and imported.
+    let records: Vec<String> = (0..2000).map(|j| good(&format!("Same{}", j % 3))).collect();
+    add(&mut b, "dense".into(), gz(&file(&records)));
+    for i in 0..40 {
+        add(
+            &mut b,
+            format!("good-{i}"),
+            gz(&file(&[good("A"), good("B")])),
+        );
+    }
+    let sink = Collect(Mutex::new(Vec::new()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(16)
+        .build()
+        .unwrap();
+    let stats = pool
+        .install(|| ingest(&b, &tasks, &opts, &sink, &AtomicBool::new(false)))
+        .unwrap();
+    assert_eq!(stats.files, 53);
+    assert_eq!(stats.events, 2000 + 80);
+    assert_eq!(stats.failed_entries, 12);
+    assert!(
+        opts.budget.peak() <= opts.budget.total(),
+        "{} of {}",
+        opts.budget.peak(),
+        opts.budget.total()
+    );
+    assert_eq!(opts.budget.used(), 0, "every reservation given back");
+    let reads = b.reads();
+    assert!(
+        (0..4).all(|i| !reads.contains_key(&format!("huge-{i}"))),
+        "objects over the cap are not read: {reads:?}"
+    );
+    let got = sink.0.into_inner().unwrap();
+    assert!(got
+        .iter()
+        .filter(|g| g.2.is_some())
+        .all(|g| g.2 == Some(ErrorType::InvalidFileFormat)));
+}
+
+#[test]
+fn an_object_larger_than_listed_is_not_read_beyond_its_listing() {
+    let mut b = MemorySource::new("b");
+    b.put("grew", gz(&file(&[good("A")])));
+    let mut t = task(&b, 0, "grew");
+    t.size -= 1;
+    let sink = Collect(Mutex::new(Vec::new()));
+    let stats = ingest(
+        &b,
+        &[t],
+        &IngestOptions::default(),
+        &sink,
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!((stats.events, stats.failed_entries), (0, 1));
+}
+
+/// A panic on one object (here a hook's, standing for a parser bug) is that object's failure
+/// entry; the run and the other objects go on.
+#[test]
+fn a_panic_on_one_object_is_its_failure_entry() {
+    let mut b = MemorySource::new("b");
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let key = format!("k{i}");
+        b.put(key.clone(), gz(&file(&[good("A")])));
+        tasks.push(task(&b, i, &key));
+    }
+    let opts = IngestOptions {
+        on_read: Some(trail_ingest::ReadHook(std::sync::Arc::new(|key: &str| {
+            if key == "k3" {
+                panic!("boom");
+            }
+        }))),
+        ..Default::default()
+    };
+    let sink = Collect(Mutex::new(Vec::new()));
+    let stats = ingest(&b, &tasks, &opts, &sink, &AtomicBool::new(false)).unwrap();
+    assert_eq!(
+        (stats.files, stats.events, stats.failed_entries),
+        (10, 9, 1)
+    );
+    let got = sink.0.into_inner().unwrap();
+    assert!(got.contains(&(3, 0, Some(ErrorType::InternalFailure))));
 }
