@@ -2,12 +2,14 @@
 
 use crate::error::{ApiError, ErrorCode};
 use crate::model::CLOUDTRAIL_MODEL;
-use axum::body::Bytes;
+use crate::ServeLimits;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use http_body_util::BodyExt;
 use import_engine::{Engine, Scope};
 use regex::Regex;
 use serde_json::{json, Value};
@@ -27,6 +29,19 @@ pub struct App {
     pub engine: Arc<Engine>,
     /// The account every request acts for.
     pub account: String,
+    /// What one client may hold of the server.
+    pub limits: ServeLimits,
+}
+
+impl App {
+    /// The app of `engine` for `account`, with the default limits.
+    pub fn new(engine: Arc<Engine>, account: impl Into<String>) -> App {
+        App {
+            engine,
+            account: account.into(),
+            limits: ServeLimits::default(),
+        }
+    }
 }
 
 /// Who a request acts for.
@@ -49,9 +64,12 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new().route("/", post(handle)).with_state(app)
 }
 
-async fn handle(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let result = answer(app, &headers, body).await;
+    let result = match read_body(&app.limits, body).await {
+        Ok(body) => answer(app, &headers, body).await,
+        Err(e) => Err(e),
+    };
     let (status, body) = match result {
         Ok(v) => (StatusCode::OK, v),
         Err(e) => (
@@ -66,6 +84,32 @@ async fn handle(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) ->
         h.insert("x-amzn-requestid", v);
     }
     resp
+}
+
+/// The request body, within the size cap and the body deadline.
+async fn read_body(limits: &ServeLimits, body: Body) -> Result<Bytes, ApiError> {
+    let limited = http_body_util::Limited::new(body, limits.max_body_bytes);
+    match tokio::time::timeout(limits.body_timeout, limited.collect()).await {
+        Err(_) => Err(ApiError::new(
+            ErrorCode::RequestTimeout,
+            format!(
+                "The request body did not arrive within {} seconds.",
+                limits.body_timeout.as_secs()
+            ),
+        )),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::new(
+            ErrorCode::RequestEntityTooLarge,
+            format!(
+                "The request body is larger than {} bytes.",
+                limits.max_body_bytes
+            ),
+        )),
+        Ok(Err(e)) => Err(ApiError::new(
+            ErrorCode::Serialization,
+            format!("The request body could not be read: {e}"),
+        )),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
 }
 
 async fn answer(app: Arc<App>, headers: &HeaderMap, body: Bytes) -> Result<Value, ApiError> {

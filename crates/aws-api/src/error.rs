@@ -28,6 +28,8 @@ pub enum ErrorCode {
     InvalidTagParameter,
     InvalidToken,
     OperationNotPermitted,
+    RequestEntityTooLarge,
+    RequestTimeout,
     ResourceNotFound,
     ResourceTypeNotSupported,
     Serialization,
@@ -61,6 +63,8 @@ impl ErrorCode {
             InvalidTagParameter => "InvalidTagParameterException",
             InvalidToken => "InvalidTokenException",
             OperationNotPermitted => "OperationNotPermittedException",
+            RequestEntityTooLarge => "RequestEntityTooLargeException",
+            RequestTimeout => "RequestTimeoutException",
             ResourceNotFound => "ResourceNotFoundException",
             ResourceTypeNotSupported => "ResourceTypeNotSupportedException",
             Serialization => "SerializationException",
@@ -75,6 +79,8 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::InternalFailure => 500,
+            ErrorCode::RequestTimeout => 408,
+            ErrorCode::RequestEntityTooLarge => 413,
             _ => 400,
         }
     }

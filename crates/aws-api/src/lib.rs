@@ -14,8 +14,10 @@ mod app;
 mod cloudtrail;
 mod error;
 mod model;
+mod serve;
 mod token;
 pub mod wire;
 
 pub use app::{router, App, Ctx};
 pub use error::{ApiError, ErrorCode};
+pub use serve::{serve, ServeLimits};

@@ -127,6 +127,10 @@ impl Server {
 /// A server on a free loopback port, with `trail-bucket` (the fixture) as its one bucket, its
 /// clock at `NOW`, committing at most `batch_files` files at a time.
 async fn server(batch_files: usize) -> Server {
+    server_with(batch_files, aws_api::ServeLimits::default()).await
+}
+
+async fn server_with(batch_files: usize, limits: aws_api::ServeLimits) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let buckets = dir.path().join("buckets");
     std::fs::create_dir(&buckets).unwrap();
@@ -144,13 +148,15 @@ async fn server(batch_files: usize) -> Server {
     };
     config.batch.files = batch_files;
     let engine = Arc::new(Engine::open(dir.path().join("t.db"), config).unwrap());
-    let app = Arc::new(aws_api::App {
-        engine: engine.clone(),
-        account: "123456789012".into(),
-    });
+    let mut app = aws_api::App::new(engine.clone(), "123456789012");
+    app.limits = limits;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, aws_api::router(app)).await });
+    tokio::spawn(aws_api::serve(
+        listener,
+        Arc::new(app),
+        std::future::pending(),
+    ));
     Server {
         addr,
         engine,
@@ -1459,4 +1465,169 @@ async fn wire_details() {
     })
     .await
     .unwrap();
+}
+
+/// Nothing outside the buckets directory can be named: a location that climbs out, an absolute
+/// path, or a bucket name S3 would refuse is `InvalidImportSourceException`, and nothing is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locations_cannot_leave_the_buckets_directory() {
+    let s = server(usize::MAX).await;
+    // A bucket beside the buckets directory that a climbing location would reach.
+    let outside = s
+        ._dir
+        .path()
+        .join("outside/AWSLogs/111122223333/CloudTrail/us-east-1/2024/02/01");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::copy(
+        root().join("fixtures/trail-bucket/AWSLogs/111111111111/CloudTrail/eu-central-1/2017/12/11/111111111111_CloudTrail_eu-central-1_20171211T1505Z_A6kvhMoVeCsc7v8U.json.gz"),
+        outside.join("111122223333_CloudTrail_us-east-1_20240201T0100Z_x.json.gz"),
+    )
+    .unwrap();
+    let c = client(s.addr, "us-east-1");
+    let arn = create_store(&c, "sandbox").await;
+    for uri in [
+        "s3://trail-bucket/../outside/",
+        "s3://trail-bucket/../../outside/",
+        "s3://trail-bucket//abs/path/",
+        "s3://trail-bucket/AWSLogs/../../outside/",
+        "s3://Trail-Bucket/",
+        "s3://trail_bucket/",
+        "s3://../outside/",
+        "s3://outside/",
+    ] {
+        let r = c
+            .start_import()
+            .destinations(&arn)
+            .import_source(source(uri))
+            .send()
+            .await;
+        assert_eq!(code(r), "InvalidImportSourceException", "{uri}");
+    }
+    assert!(c
+        .list_imports()
+        .send()
+        .await
+        .unwrap()
+        .imports
+        .unwrap()
+        .is_empty());
+    assert_eq!(s.stored(), 0);
+}
+
+/// Raw bytes to the server; what it answers (empty when it closed the connection).
+async fn send_raw(addr: SocketAddr, bytes: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Slow and hostile clients are shed while the others are served: a request's headers and
+/// body have deadlines, a body has a size cap, connections a cap; GetImport keeps answering
+/// while a thousand slow clients hold connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_sheds_slow_clients_and_keeps_answering() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let limits = aws_api::ServeLimits {
+        max_connections: 1100,
+        header_timeout: Duration::from_secs(1),
+        body_timeout: Duration::from_secs(1),
+        max_body_bytes: 1 << 20,
+    };
+    let s = server_with(usize::MAX, limits).await;
+    let c = client(s.addr, "us-east-1");
+    let arn = create_store(&c, "busy").await;
+    let id = c
+        .start_import()
+        .destinations(&arn)
+        .import_source(source("s3://trail-bucket/AWSLogs/974349055189/"))
+        .send()
+        .await
+        .unwrap()
+        .import_id
+        .unwrap();
+    wait(&c, &id).await;
+
+    // A thousand clients that send one byte of headers and then nothing.
+    let mut slow = Vec::new();
+    for _ in 0..1000 {
+        let mut stream = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+        stream.write_all(b"P").await.unwrap();
+        slow.push(stream);
+    }
+    let started = Instant::now();
+    for _ in 0..20 {
+        let got = c.get_import().import_id(&id).send().await.unwrap();
+        assert_eq!(got.import_status, Some(ImportStatus::Completed));
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // Their header deadline passes: the server closes every one of them.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for mut stream in slow {
+        let mut buf = [0u8; 64];
+        let left = deadline.saturating_duration_since(Instant::now());
+        let read = tokio::time::timeout(left, stream.read(&mut buf)).await;
+        assert!(
+            matches!(read, Ok(Ok(_)) | Ok(Err(_))),
+            "a slow client was not shed"
+        );
+    }
+    // A body that never comes: 408; a body over the cap: 413; both AWS-shaped.
+    let head = |len: usize| {
+        format!("POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: CloudTrail_20131101.ListImports\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {len}\r\n\r\n")
+    };
+    let late = send_raw(s.addr, format!("{}{{", head(10)).as_bytes()).await;
+    assert!(late.starts_with("HTTP/1.1 408"), "{late}");
+    assert!(late.contains("RequestTimeoutException"), "{late}");
+    let mut big = head(2 << 20).into_bytes();
+    big.extend(std::iter::repeat_n(b' ', 2 << 20));
+    let too_big = send_raw(s.addr, &big).await;
+    assert!(too_big.starts_with("HTTP/1.1 413"), "{too_big}");
+    assert!(
+        too_big.contains("RequestEntityTooLargeException"),
+        "{too_big}"
+    );
+    // Still answering.
+    c.get_import().import_id(&id).send().await.unwrap();
+}
+
+/// Connections beyond the cap are closed as soon as they are accepted; the ones within it are
+/// served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_are_closed() {
+    use tokio::io::AsyncReadExt;
+    let limits = aws_api::ServeLimits {
+        max_connections: 5,
+        header_timeout: Duration::from_secs(30),
+        ..Default::default()
+    };
+    let s = server_with(usize::MAX, limits).await;
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        held.push(tokio::net::TcpStream::connect(s.addr).await.unwrap());
+    }
+    let mut extra = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    let mut buf = [0u8; 8];
+    let n = tokio::time::timeout(Duration::from_secs(10), extra.read(&mut buf))
+        .await
+        .expect("closed at once")
+        .unwrap_or(0);
+    assert_eq!(n, 0, "the sixth connection is closed");
+    drop(held);
+    // Once they are gone, new clients are served again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let c = client(s.addr, "us-east-1");
+    loop {
+        if c.list_event_data_stores().send().await.is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never served again");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

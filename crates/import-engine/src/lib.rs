@@ -47,7 +47,7 @@ pub use scope::{partition_of, CloudTrailArn, Scope, PARTITIONS};
 pub use selectors::{default_selectors, AdvancedEventSelector, AdvancedFieldSelector};
 pub use sources::{DirResolver, NoBuckets, OneBucket, SourceResolver};
 pub use trail_discovery::{Location, ObjectSource};
-pub use trail_ingest::{ErrorType, IngestStats};
+pub use trail_ingest::{ErrorType, IngestStats, ReadHook};
 pub use writer::event_rows;
 
 impl Engine {

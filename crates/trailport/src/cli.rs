@@ -79,6 +79,18 @@ pub struct ServeArgs {
     /// SeaweedFS...); `aws` for AWS itself.
     #[arg(long, value_name = "URL")]
     pub s3_endpoint: Option<String>,
+    /// The largest object an import reads, compressed or inflated (larger: a failure entry).
+    #[arg(long, value_name = "MB", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_object_mb: u64,
+    /// Connections open at once; more are closed as soon as they are accepted.
+    #[arg(long, default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers, and that a connection may sit idle.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Seconds a client has to send a request's body.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub body_timeout: u64,
     #[command(flatten)]
     pub s3: S3Args,
     #[command(flatten)]
@@ -94,6 +106,9 @@ pub struct TestHooks {
     /// After each commit, wait while this file exists (or until the run is stopped).
     #[arg(long, hide = true, value_name = "PATH")]
     pub gate_file: Option<PathBuf>,
+    /// Abort the process when about to parse an object whose key holds this text (a crash).
+    #[arg(long, hide = true, value_name = "TEXT")]
+    pub abort_on_key: Option<String>,
 }
 
 /// How to reach buckets over S3, as the AWS CLI's options and environment say.
@@ -150,6 +165,9 @@ pub struct ImportArgs {
     /// Count what an import would find and import, without writing anything.
     #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,
+    /// The largest object read, compressed or inflated (larger: a failure entry).
+    #[arg(long, value_name = "MB", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_object_mb: u64,
     #[command(flatten)]
     pub hooks: TestHooks,
     /// The S3 endpoint for an `s3://` source (default: AWS_ENDPOINT_URL_S3,

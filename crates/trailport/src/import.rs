@@ -58,8 +58,12 @@ pub fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
             .context("installing the Ctrl-C handler")?;
     }
     let clock = crate::clock()?;
+    let max_object_bytes = a.max_object_mb << 20;
     if a.dry_run {
-        let opts = IngestOptions::with_retention_days(a.retention_days, clock.now_ms());
+        let opts = IngestOptions {
+            retention_cutoff_ms: a.retention_days.map(|d| clock.now_ms() - d * 86_400_000),
+            ..IngestOptions::with_max_object_bytes(max_object_bytes)
+        };
         return dry_run(source.as_ref(), &prefix, &range, &opts, &stop, a.json);
     }
 
@@ -71,6 +75,7 @@ pub fn run(a: ImportArgs) -> anyhow::Result<ExitCode> {
             .map_or(RetentionPolicy::KeepAll, RetentionPolicy::Days),
         background: false,
         pace_per_file: a.pace_per_file.map(std::time::Duration::from_millis),
+        max_object_bytes,
         ..Default::default()
     };
     a.hooks.apply(&mut config);

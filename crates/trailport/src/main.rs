@@ -51,6 +51,13 @@ impl cli::TestHooks {
         if let Some(n) = self.batch_files {
             config.batch.files = n.max(1);
         }
+        if let Some(text) = self.abort_on_key.clone() {
+            config.read_hook = Some(import_engine::ReadHook(Arc::new(move |key: &str| {
+                if key.contains(&text) {
+                    std::process::abort();
+                }
+            })));
+        }
         if let Some(gate) = self.gate_file.clone() {
             config.after_commit = Some(Arc::new(move |_, stop| {
                 while gate.exists() && !stop.load(Ordering::SeqCst) {

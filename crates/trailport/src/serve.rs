@@ -23,6 +23,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
         clock: crate::clock()?,
         resolver,
         pace_per_file: a.pace_per_file.map(Duration::from_millis),
+        max_object_bytes: a.max_object_mb << 20,
         ..Default::default()
     };
     a.hooks.apply(&mut config);
@@ -36,6 +37,12 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let app = Arc::new(aws_api::App {
         engine,
         account: a.account_id,
+        limits: aws_api::ServeLimits {
+            max_connections: a.max_connections,
+            header_timeout: Duration::from_secs(a.header_timeout),
+            body_timeout: Duration::from_secs(a.body_timeout),
+            ..Default::default()
+        },
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -51,11 +58,10 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
             a.db.display(),
             a.buckets_dir.display()
         );
-        axum::serve(listener, aws_api::router(app))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        aws_api::serve(listener, app, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
