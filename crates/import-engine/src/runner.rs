@@ -461,18 +461,21 @@ impl Engine {
         let writer_store = Store::open(&self.db_path)?;
         let threads = rayon::current_num_threads();
         let (tx, rx) = sync_channel::<(FileTask, ParsedFile)>(threads * 2);
+        // After every commit, the writer's or a file committed alone: the caller's progress,
+        // then the engine's hook.
+        let on_commit = |p: &Progress| {
+            if let Some(cb) = &control.on_progress {
+                cb(p);
+            }
+            if let Some(hook) = &self.config.after_commit {
+                hook(p, stop);
+            }
+        };
+        let on_commit = &on_commit;
         std::thread::scope(|scope| -> Result<(), EngineError> {
             let writer = std::thread::Builder::new()
                 .name("writer".into())
                 .spawn_scoped(scope, move || {
-                    let on_commit = |p: &Progress| {
-                        if let Some(cb) = &control.on_progress {
-                            cb(p);
-                        }
-                        if let Some(hook) = &self.config.after_commit {
-                            hook(p, stop);
-                        }
-                    };
                     writer::run(
                         writer_store,
                         writer::Target {
@@ -484,7 +487,7 @@ impl Engine {
                         rx,
                         self.config.batch,
                         self.config.clock.as_ref(),
-                        &on_commit,
+                        on_commit,
                     )
                 })
                 .map_err(|e| EngineError::Run(e.to_string()))?;
@@ -492,7 +495,7 @@ impl Engine {
                 tx,
                 pace: self.config.pace_per_file,
             };
-            let fed = self.feed(id, owner, source, opts, &sink, stop);
+            let fed = self.feed(id, owner, eds_num, source, opts, &sink, stop, on_commit);
             drop(sink);
             let written = writer
                 .join()
@@ -506,14 +509,17 @@ impl Engine {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn feed(
         &self,
         id: &str,
         owner: &str,
+        eds_num: i64,
         source: &dyn ObjectSource,
         opts: &IngestOptions,
         sink: &ChannelSink,
         stop: &AtomicBool,
+        on_commit: &(dyn Fn(&Progress) + Sync),
     ) -> Result<(), EngineError> {
         let tasks_of = |files: Vec<event_store::PendingFile>| -> Vec<FileTask> {
             files
@@ -544,15 +550,34 @@ impl Engine {
                 return Ok(());
             }
         }
-        // Maybe being read when a run ended: one at a time, each marked first.
+        // Maybe being read when a run ended: one at a time, each marked first and committed
+        // before the next is marked, so a crash marks no file but the one that caused it.
         let suspects = tasks_of(self.store().suspect_files(id)?);
         for task in suspects {
             if stop.load(Ordering::SeqCst) || !self.store().mark_trying(id, owner, task.id)? {
                 return Ok(());
             }
-            if ingest(source, std::slice::from_ref(&task), opts, sink, stop).is_err() {
+            let one = OneFile::default();
+            let _ = ingest(source, std::slice::from_ref(&task), opts, &one, stop);
+            let Some(file) = one.0.into_inner().unwrap_or_else(|e| e.into_inner()) else {
+                return Ok(()); // stopped
+            };
+            let target = writer::Target {
+                import_id: id,
+                owner,
+                eds_num,
+                stop,
+            };
+            let progress = Progress {
+                stats: trail_ingest::stats_of(&file),
+                store_ns: 0,
+            };
+            let batch = [(task, file)];
+            if !writer::commit(&mut self.store(), &target, &batch, self.now_ms())? {
+                stop.store(true, Ordering::SeqCst);
                 return Ok(());
             }
+            on_commit(&progress);
         }
         let chunk = (threads_now() * 16).max(256);
         let mut after = -1;
@@ -586,6 +611,18 @@ enum Walk {
 
 fn threads_now() -> usize {
     rayon::current_num_threads()
+}
+
+/// A sink that keeps the one file it is given.
+#[derive(Default)]
+struct OneFile(Mutex<Option<ParsedFile>>);
+
+impl Sink for OneFile {
+    type Error = ();
+    fn file(&self, _: &FileTask, file: ParsedFile) -> Result<(), ()> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(file);
+        Ok(())
+    }
 }
 
 /// The sink handing parsed files to the writer thread; blocks when the writer is behind.

@@ -108,7 +108,8 @@ pub fn event_rows(f: &ParsedFile) -> Vec<EventRow<'_>> {
         .collect()
 }
 
-fn commit(
+/// Commits a batch for `target`; `false` (nothing written) when the import is no longer its.
+pub(crate) fn commit(
     store: &mut Store,
     target: &Target<'_>,
     batch: &[(FileTask, ParsedFile)],

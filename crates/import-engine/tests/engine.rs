@@ -780,3 +780,94 @@ fn list_imports_pages_newest_first_with_stable_tokens() {
     let with_newer = page(None);
     assert_eq!(with_newer.items[0].id, newer.id);
 }
+
+/// A source over the fixture where one folder cannot be listed until it is told it can.
+struct OneFolderLocked {
+    inner: trail_discovery::LocalDirSource,
+    folder: &'static str,
+    open: AtomicBool,
+}
+
+impl ObjectSource for OneFolderLocked {
+    fn bucket(&self) -> &str {
+        "trail-bucket"
+    }
+    fn list(&self, prefix: &str, delimiter: &str) -> Result<Listing, trail_discovery::SourceError> {
+        if prefix == self.folder && !self.open.load(Ordering::SeqCst) {
+            return Err(trail_discovery::SourceError::new(
+                trail_discovery::SourceErrorKind::AccessDenied,
+                "Permission denied",
+            ));
+        }
+        self.inner.list(prefix, delimiter)
+    }
+    fn open(
+        &self,
+        key: &str,
+    ) -> Result<Box<dyn std::io::Read + Send + '_>, trail_discovery::SourceError> {
+        self.inner.open(key)
+    }
+}
+
+struct Locked(Arc<OneFolderLocked>);
+
+impl SourceResolver for Locked {
+    fn resolve(&self, _: &str, _: &str) -> Result<Arc<dyn ObjectSource>, EngineError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// One folder that cannot be listed is one failure entry: every other folder is imported. A
+/// retry lists that folder again and imports it once it can be listed, exactly once.
+#[test]
+fn an_unlistable_folder_is_one_entry_and_a_retry_lists_it_again() {
+    let folder = "AWSLogs/974349055189/CloudTrail/us-east-1/2014/09/27/";
+    let bucket = Arc::new(OneFolderLocked {
+        inner: trail_discovery::LocalDirSource::new(fixture()).unwrap(),
+        folder,
+        open: AtomicBool::new(false),
+    });
+    let env = env_with(|c| c.resolver = Arc::new(Locked(bucket.clone())));
+    let import = start(&env, "s3://trail-bucket/").unwrap();
+    let first = run(&env, &import.id);
+    let want = expected();
+    let files_in_folder = std::fs::read_dir(fixture().join(folder)).unwrap().count() as i64;
+    assert_eq!(first.status, ImportStatus::Failed);
+    assert_eq!(
+        first.statistics.files_completed,
+        want["ImportStatistics"]["FilesCompleted"].as_i64().unwrap() - files_in_folder
+    );
+    assert_eq!(
+        first.statistics.failed_entries, 7,
+        "the six bad objects and the folder"
+    );
+    let entries = env
+        .engine
+        .list_import_failures(&scope(), &import.id, None, 100)
+        .unwrap()
+        .items;
+    let entry = entries
+        .iter()
+        .find(|f| f.location == format!("s3://trail-bucket/{folder}"))
+        .expect("an entry for the folder");
+    assert_eq!(entry.error_type, "AccessDenied");
+    assert!(entry.error_message.contains("Permission denied"));
+    // Still locked: the retry lists it again and fails the same way, nothing doubles.
+    env.engine.retry_import(&scope(), &import.id).unwrap();
+    let again = run(&env, &import.id);
+    assert_eq!(stats_json(&again), stats_json(&first));
+    // Unlocked: the folder is listed and imported; the whole bucket is in, exactly once.
+    bucket.open.store(true, Ordering::SeqCst);
+    env.engine.retry_import(&scope(), &import.id).unwrap();
+    let done = run(&env, &import.id);
+    assert_eq!(stats_json(&done), want["ImportStatistics"]);
+    assert_eq!(stored_count(&env.engine), done.statistics.events_completed);
+    let entries = env
+        .engine
+        .list_import_failures(&scope(), &import.id, None, 100)
+        .unwrap()
+        .items;
+    assert!(entries
+        .iter()
+        .any(|f| f.location.ends_with(folder) && f.status == FailureStatus::Succeeded));
+}

@@ -97,6 +97,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
         "ImportStatus": import_status(done.status),
         "Files": p.files,
         "Events": p.events,
+        "FailedEntries": p.failed_entries,
         "BytesCompressed": p.bytes_read,
         "BytesUncompressed": p.bytes_inflated,
         "Seconds": {

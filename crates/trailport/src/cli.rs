@@ -109,6 +109,9 @@ pub struct TestHooks {
     /// Abort the process when about to parse an object whose key holds this text (a crash).
     #[arg(long, hide = true, value_name = "TEXT")]
     pub abort_on_key: Option<String>,
+    /// Abort the process right after its Nth commit (a crash with files in flight).
+    #[arg(long, hide = true, value_name = "N")]
+    pub abort_after_commits: Option<u64>,
 }
 
 /// How to reach buckets over S3, as the AWS CLI's options and environment say.

@@ -58,9 +58,16 @@ impl cli::TestHooks {
                 }
             })));
         }
-        if let Some(gate) = self.gate_file.clone() {
+        if self.gate_file.is_some() || self.abort_after_commits.is_some() {
+            let gate = self.gate_file.clone();
+            let abort_after = self.abort_after_commits;
+            let commits = std::sync::atomic::AtomicU64::new(0);
             config.after_commit = Some(Arc::new(move |_, stop| {
-                while gate.exists() && !stop.load(Ordering::SeqCst) {
+                let n = commits.fetch_add(1, Ordering::SeqCst) + 1;
+                if abort_after == Some(n) {
+                    std::process::abort();
+                }
+                while gate.as_ref().is_some_and(|g| g.exists()) && !stop.load(Ordering::SeqCst) {
                     std::thread::sleep(Duration::from_millis(5));
                 }
             }));
