@@ -69,12 +69,30 @@ impl Store {
     }
 
     /// Opens an existing database for reading only: it is never written, so a read-only file
-    /// (or directory) serves as well. A database of a newer schema is refused.
+    /// serves as well; where not even the WAL's shared-memory file can be made (a read-only
+    /// directory), the file is read as immutable. A database of a newer schema is refused.
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store, StoreError> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let path = path.as_ref();
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let opened = Connection::open_with_flags(path, flags).and_then(|conn| {
+            // Opening is lazy: the first read shows whether the file can be read.
+            conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?;
+            Ok(conn)
+        });
+        let conn = match opened {
+            Ok(conn) => conn,
+            Err(_) if path.exists() => {
+                let escaped = path
+                    .display()
+                    .to_string()
+                    .replace('%', "%25")
+                    .replace('?', "%3f")
+                    .replace('#', "%23");
+                let uri = format!("file:{escaped}?immutable=1");
+                Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)?
+            }
+            Err(e) => return Err(e.into()),
+        };
         conn.busy_timeout(Duration::from_secs(30))?;
         schema::check(&conn)?;
         Ok(Store {

@@ -546,3 +546,133 @@ fn a_panic_on_one_object_is_its_failure_entry() {
     let got = sink.0.into_inner().unwrap();
     assert!(got.contains(&(3, 0, Some(ErrorType::InternalFailure))));
 }
+
+/// Property tests over gzip framing and the record parser: whatever bytes an object holds,
+/// parsing never panics, never holds more than the object cap, and what it keeps is well-formed.
+mod fuzz {
+
+    use flate2::write::GzEncoder;
+    use flate2::Compression;
+    use proptest::prelude::*;
+    use std::io::Write;
+    use trail_ingest::{parse_file, IngestOptions, ParsedFile};
+
+    const CAP: u64 = 64 << 10;
+
+    fn opts() -> IngestOptions {
+        IngestOptions::with_max_object_bytes(CAP)
+    }
+
+    fn gz(bytes: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// What every parse result must be: bounded, and each kept event a JSON object at its span.
+    fn check(p: &ParsedFile) {
+        assert!(
+            p.text.len() as u64 <= CAP,
+            "text {} over the cap",
+            p.text.len()
+        );
+        assert!(p.failure.is_some() || !p.text.is_empty() || p.events.is_empty());
+        for e in &p.events {
+            let raw = p.raw(e);
+            let v: serde_json::Value = serde_json::from_slice(raw).expect("a kept record is JSON");
+            assert!(v.is_object());
+            assert!(raw.len() <= trail_ingest::MAX_RECORD_BYTES);
+        }
+        assert!(p.events.len() as u64 <= p.records);
+    }
+
+    /// A record with fields drawn from a small alphabet of awkward values.
+    fn record() -> impl Strategy<Value = String> {
+        let value = prop_oneof![
+            Just("\"2024-02-01T00:00:00Z\"".to_string()),
+            Just("\"2024-02-30T00:00:00Z\"".to_string()),
+            Just("\"\"".to_string()),
+            Just("null".to_string()),
+            Just("12".to_string()),
+            Just("{\"a\":[1,{\"b\":\"c\"}]}".to_string()),
+            Just("\"\\u00e9\\n\\\"q\\\"\"".to_string()),
+            "[a-zA-Z0-9 .:-]{0,12}".prop_map(|s| format!("\"{s}\"")),
+        ];
+        let key = prop_oneof![
+            Just("eventVersion"),
+            Just("eventTime"),
+            Just("eventSource"),
+            Just("eventName"),
+            Just("awsRegion"),
+            Just("eventID"),
+            Just("recipientAccountId"),
+            Just("other"),
+        ];
+        prop::collection::vec((key, value), 0..10).prop_map(|fields| {
+            let body: Vec<String> = fields
+                .into_iter()
+                .map(|(k, v)| format!("\"{k}\":{v}"))
+                .collect();
+            format!("{{{}}}", body.join(","))
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..4096)) {
+            check(&parse_file(bytes.clone(), "s3://b/k", &opts()));
+            // The same behind a gzip header.
+            let mut framed = vec![0x1f, 0x8b];
+            framed.extend(&bytes);
+            check(&parse_file(framed, "s3://b/k", &opts()));
+        }
+
+        #[test]
+        fn damaged_gzip_of_records(
+            records in prop::collection::vec(record(), 0..20),
+            cut in any::<prop::sample::Index>(),
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+            tail in prop::collection::vec(any::<u8>(), 0..16),
+            zeros in 0usize..64,
+        ) {
+            let doc = format!("{{\"Records\":[{}]}}", records.join(","));
+            let whole = gz(doc.as_bytes());
+            let p = parse_file(whole.clone(), "s3://b/k", &opts());
+            check(&p);
+            if doc.len() as u64 <= CAP {
+                prop_assert_eq!(p.records, records.len() as u64);
+            }
+            // Cut short, bytes flipped, junk or zeros after it: never a panic.
+            let mut cut_short = whole.clone();
+            cut_short.truncate(cut.index(whole.len() + 1));
+            check(&parse_file(cut_short, "s3://b/k", &opts()));
+            let mut flipped = whole.clone();
+            for (at, b) in &flips {
+                let i = at.index(flipped.len());
+                flipped[i] ^= b | 1;
+            }
+            check(&parse_file(flipped, "s3://b/k", &opts()));
+            let mut trailing = whole.clone();
+            trailing.extend(&tail);
+            check(&parse_file(trailing, "s3://b/k", &opts()));
+            let mut padded = whole;
+            padded.extend(std::iter::repeat_n(0u8, zeros));
+            let q = parse_file(padded, "s3://b/k", &opts());
+            check(&q);
+            prop_assert_eq!(q.events.len(), p.events.len(), "zero padding changes nothing");
+        }
+
+        #[test]
+        fn json_documents_that_are_not_quite_log_files(
+            head in prop_oneof![
+                Just("{\"Records\":"), Just("{\"Records\":[{"), Just("[{\"Records\":[]}]"),
+                Just("{\"Records\":[],\"Records\":[{}]}"), Just("{\"records\":[]}"), Just(""),
+            ],
+            body in "[\\[\\]{}\",:a-z0-9 ]{0,200}",
+        ) {
+            check(&parse_file(gz(format!("{head}{body}").as_bytes()), "s3://b/k", &opts()));
+        }
+    }
+}
