@@ -462,6 +462,11 @@ fn sandbox() -> Sandbox {
         root.join("AWSLogs/outside-link"),
     )
     .unwrap();
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let name = std::ffi::OsStr::from_bytes(b"bad-\xff-name.json.gz");
+        std::fs::write(day.join(name), b"x").unwrap();
+    }
     let status = std::process::Command::new("mkfifo")
         .arg(day.join("fifo.json.gz"))
         .status()
@@ -512,6 +517,7 @@ fn a_directory_bucket_never_reads_outside_its_root() {
     assert_eq!(
         listed,
         [
+            "bad-\u{FFFD}-name.json.gz",
             "dangling.json.gz",
             "escape.json.gz",
             "good.json.gz",
@@ -532,12 +538,16 @@ fn a_directory_bucket_never_reads_outside_its_root() {
         ("escape.json.gz", SourceErrorKind::AccessDenied),
         ("zero.json.gz", SourceErrorKind::AccessDenied),
         ("dangling.json.gz", SourceErrorKind::NoSuchKey),
+        ("bad-\u{FFFD}-name.json.gz", SourceErrorKind::NoSuchKey),
         ("loop-a.json.gz", SourceErrorKind::Other),
         ("fifo.json.gz", SourceErrorKind::Other),
     ] {
         let err = read(name).unwrap_err();
         assert_eq!(err.kind, kind, "{name}: {err}");
         assert!(err.message.contains(name), "{err}");
+        if name.contains('\u{FFFD}') {
+            assert!(err.message.contains("not valid UTF-8"), "{err}");
+        }
     }
     assert!(!sb
         .dir
@@ -549,7 +559,7 @@ fn a_directory_bucket_never_reads_outside_its_root() {
         .readonly());
     // The walk finds every listed name and never leaves the root.
     let (found, stats) = walk(src, "", TimeRange::default());
-    assert_eq!(keys(&found).len(), 7);
+    assert_eq!(keys(&found).len(), 8);
     assert_eq!(stats.prefixes_found, 1);
 }
 
