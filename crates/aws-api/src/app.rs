@@ -1,7 +1,7 @@
 //! The app: one `POST /`, dispatched on `X-Amz-Target`.
 
 use crate::error::{ApiError, ErrorCode};
-use crate::model::CLOUDTRAIL_MODEL;
+use crate::model::{Model, CLOUDTRAIL_MODEL, LOGS_MODEL};
 use crate::ServeLimits;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -20,6 +20,41 @@ const CLOUDTRAIL_PREFIXES: [&str; 2] = [
     "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101",
     "CloudTrail_20131101",
 ];
+const LOGS_PREFIX: &str = "Logs_20140328";
+
+/// The services on the one port, told apart by the `X-Amz-Target` prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Service {
+    CloudTrail,
+    Logs,
+}
+
+impl Service {
+    fn of(prefix: &str) -> Option<Service> {
+        if CLOUDTRAIL_PREFIXES.contains(&prefix) {
+            Some(Service::CloudTrail)
+        } else if prefix == LOGS_PREFIX {
+            Some(Service::Logs)
+        } else {
+            None
+        }
+    }
+
+    fn model(self) -> &'static Model {
+        match self {
+            Service::CloudTrail => &CLOUDTRAIL_MODEL,
+            Service::Logs => &LOGS_MODEL,
+        }
+    }
+
+    /// The member an error's message is in: CloudTrail writes `Message`, Logs `message`.
+    fn message_key(self) -> &'static str {
+        match self {
+            Service::CloudTrail => "Message",
+            Service::Logs => "message",
+        }
+    }
+}
 
 static SIGV4_SCOPE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/").expect("scope regex"));
@@ -66,15 +101,29 @@ pub fn router(app: Arc<App>) -> Router {
 
 async fn handle(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let result = match read_body(&app.limits, body).await {
-        Ok(body) => answer(app, &headers, body).await,
-        Err(e) => Err(e),
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let (prefix, op) = target.rsplit_once('.').unwrap_or(("", &target));
+    let service = Service::of(prefix);
+    let result = match (service, read_body(&app.limits, body).await) {
+        (Some(service), Ok(body)) if service.model().has_operation(op) => {
+            answer(app, service, op, &headers, body).await
+        }
+        (_, Err(e)) => Err(e),
+        _ => Err(ApiError::new(
+            ErrorCode::UnknownOperation,
+            format!("Unknown operation {target:?}."),
+        )),
     };
+    let key = service.unwrap_or(Service::CloudTrail).message_key();
     let (status, body) = match result {
         Ok(v) => (StatusCode::OK, v),
         Err(e) => (
             StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST),
-            json!({"__type": e.code.as_str(), "Message": e.message}),
+            json!({"__type": e.code.as_str(), key: e.message}),
         ),
     };
     let mut resp = (status, body.to_string()).into_response();
@@ -112,18 +161,13 @@ async fn read_body(limits: &ServeLimits, body: Body) -> Result<Bytes, ApiError> 
     }
 }
 
-async fn answer(app: Arc<App>, headers: &HeaderMap, body: Bytes) -> Result<Value, ApiError> {
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let (prefix, op) = target.rsplit_once('.').unwrap_or(("", target));
-    if !CLOUDTRAIL_PREFIXES.contains(&prefix) || !CLOUDTRAIL_MODEL.has_operation(op) {
-        return Err(ApiError::new(
-            ErrorCode::UnknownOperation,
-            format!("Unknown operation {target:?}."),
-        ));
-    }
+async fn answer(
+    app: Arc<App>,
+    service: Service,
+    op: &str,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Value, ApiError> {
     let input: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
@@ -140,7 +184,7 @@ async fn answer(app: Arc<App>, headers: &HeaderMap, body: Bytes) -> Result<Value
             "The request body must be a JSON object.",
         ));
     }
-    if op == "ListEventDataStores" {
+    if service == Service::CloudTrail && op == "ListEventDataStores" {
         // The one operation that declares its own error for a bad page size.
         if let Some(n) = input.get("MaxResults").and_then(Value::as_i64) {
             if !(1..=1000).contains(&n) {
@@ -151,7 +195,7 @@ async fn answer(app: Arc<App>, headers: &HeaderMap, body: Bytes) -> Result<Value
             }
         }
     }
-    CLOUDTRAIL_MODEL.validate(op, &input)?;
+    service.model().validate(op, &input)?;
     let region = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -162,7 +206,10 @@ async fn answer(app: Arc<App>, headers: &HeaderMap, body: Bytes) -> Result<Value
         region,
     };
     let op = op.to_string();
-    tokio::task::spawn_blocking(move || crate::cloudtrail::dispatch(&app, &ctx, &op, input))
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::InternalFailure, e.to_string()))?
+    tokio::task::spawn_blocking(move || match service {
+        Service::CloudTrail => crate::cloudtrail::dispatch(&app, &ctx, &op, input),
+        Service::Logs => crate::logs::dispatch(&app, &ctx, &op, input),
+    })
+    .await
+    .map_err(|e| ApiError::new(ErrorCode::InternalFailure, e.to_string()))?
 }

@@ -9,6 +9,7 @@ use import_engine::EngineError;
 pub enum ErrorCode {
     AccountHasOngoingImport,
     CloudTrailArnInvalid,
+    Conflict,
     EventDataStoreAlreadyExists,
     EventDataStoreArnInvalid,
     EventDataStoreHasOngoingImport,
@@ -24,9 +25,11 @@ pub enum ErrorCode {
     InvalidImportSource,
     InvalidMaxResults,
     InvalidNextToken,
+    InvalidOperation,
     InvalidParameter,
     InvalidTagParameter,
     InvalidToken,
+    OperationAborted,
     OperationNotPermitted,
     RequestEntityTooLarge,
     RequestTimeout,
@@ -44,6 +47,7 @@ impl ErrorCode {
         match self {
             AccountHasOngoingImport => "AccountHasOngoingImportException",
             CloudTrailArnInvalid => "CloudTrailARNInvalidException",
+            Conflict => "ConflictException",
             EventDataStoreAlreadyExists => "EventDataStoreAlreadyExistsException",
             EventDataStoreArnInvalid => "EventDataStoreARNInvalidException",
             EventDataStoreHasOngoingImport => "EventDataStoreHasOngoingImportException",
@@ -59,9 +63,11 @@ impl ErrorCode {
             InvalidImportSource => "InvalidImportSourceException",
             InvalidMaxResults => "InvalidMaxResultsException",
             InvalidNextToken => "InvalidNextTokenException",
+            InvalidOperation => "InvalidOperationException",
             InvalidParameter => "InvalidParameterException",
             InvalidTagParameter => "InvalidTagParameterException",
             InvalidToken => "InvalidTokenException",
+            OperationAborted => "OperationAbortedException",
             OperationNotPermitted => "OperationNotPermittedException",
             RequestEntityTooLarge => "RequestEntityTooLargeException",
             RequestTimeout => "RequestTimeoutException",
@@ -102,7 +108,42 @@ impl ApiError {
     }
 }
 
-/// The one conversion from engine errors.
+impl ApiError {
+    /// An engine error as CloudWatch Logs names it; what Logs has no name of its own for is
+    /// named as CloudTrail names it.
+    pub fn logs(e: EngineError) -> Self {
+        use ErrorCode as C;
+        let code = match &e {
+            EngineError::ImportTaskNotFound(_)
+            | EngineError::EventDataStoreNotFound(_)
+            | EngineError::LogGroupNotFound(_)
+            | EngineError::LogStreamNotFound(_)
+            | EngineError::ResourceNotFound(_) => C::ResourceNotFound,
+            EngineError::InvalidParameter(_) | EngineError::EventDataStoreArnInvalid(_) => {
+                C::InvalidParameter
+            }
+            EngineError::ImportTaskConflict { .. } => C::Conflict,
+            EngineError::InvalidEventDataStoreStatus { arn, status, .. } => {
+                return ApiError::new(
+                    C::InvalidOperation,
+                    format!(
+                        "The event data store {arn} is {}; an import task needs it ENABLED or STOPPED_INGESTION.",
+                        eds_status(*status)
+                    ),
+                )
+            }
+            EngineError::ImportTaskLimitExceeded(_)
+            | EngineError::ImportTaskNotInProgress(_)
+            | EngineError::InactiveEventDataStore(_)
+            | EngineError::LogClassNotSupported(_) => C::InvalidOperation,
+            EngineError::LogGroupBusy(_) => C::OperationAborted,
+            _ => return ApiError::from(e),
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+/// The one conversion from engine errors (CloudTrail's names).
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         use ErrorCode as C;
@@ -143,6 +184,15 @@ impl From<EngineError> for ApiError {
             EngineError::ResourceNotFound(_) => C::ResourceNotFound,
             EngineError::InvalidTagParameter(_) => C::InvalidTagParameter,
             EngineError::TagsLimitExceeded(_) => C::TagsLimitExceeded,
+            // Logs errors never arise from a CloudTrail operation.
+            EngineError::ImportTaskNotFound(_)
+            | EngineError::LogGroupNotFound(_)
+            | EngineError::LogStreamNotFound(_) => C::ResourceNotFound,
+            EngineError::ImportTaskConflict { .. } => C::Conflict,
+            EngineError::ImportTaskLimitExceeded(_)
+            | EngineError::ImportTaskNotInProgress(_)
+            | EngineError::LogClassNotSupported(_) => C::InvalidOperation,
+            EngineError::LogGroupBusy(_) => C::OperationAborted,
             EngineError::Store(_) | EngineError::Run(_) => C::InternalFailure,
         };
         ApiError::new(code, e.to_string())

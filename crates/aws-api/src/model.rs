@@ -9,6 +9,8 @@ use std::sync::LazyLock;
 
 /// The CloudTrail 2013-11-01 model (botocore 1.44.5, documentation stripped).
 const CLOUDTRAIL: &str = include_str!("../model/cloudtrail-2013-11-01.json");
+/// The CloudWatch Logs 2014-03-28 model (botocore 1.44.5, documentation stripped).
+const LOGS: &str = include_str!("../model/logs-2014-03-28.json");
 
 /// A service model: its operations' input shapes and every shape's constraints.
 pub struct Model {
@@ -18,6 +20,7 @@ pub struct Model {
 }
 
 pub static CLOUDTRAIL_MODEL: LazyLock<Model> = LazyLock::new(|| Model::parse(CLOUDTRAIL));
+pub static LOGS_MODEL: LazyLock<Model> = LazyLock::new(|| Model::parse(LOGS));
 
 impl Model {
     fn parse(json: &str) -> Model {
@@ -29,12 +32,13 @@ impl Model {
             .flatten()
             .filter_map(|(op, o)| Some((op.clone(), o["input"]["shape"].as_str()?.to_string())))
             .collect();
+        // A value must match a pattern whole, as the service's (Java) validation has it.
         // Java-style patterns that Rust's regex cannot compile (surrogate ranges) all end in
         // `*` and so match every string; they are skipped.
         let patterns = shapes
             .values()
             .filter_map(|s| s["pattern"].as_str())
-            .map(|p| (p.to_string(), Regex::new(p).ok()))
+            .map(|p| (p.to_string(), Regex::new(&format!("^(?:{p})$")).ok()))
             .collect();
         Model {
             shapes,

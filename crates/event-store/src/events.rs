@@ -5,6 +5,19 @@ use flate2::read::MultiGzDecoder;
 use rusqlite::params;
 use std::io::Read;
 
+/// How many bytes of inflated log files a store keeps for reading records (at least one file
+/// whatever its size).
+const TEXT_CACHE_BYTES: usize = 64 << 20;
+
+/// The log files last inflated, least recently used first, within [`TEXT_CACHE_BYTES`]. Reads
+/// in time order move across the few files whose records overlap in time, so each is inflated
+/// about once.
+#[derive(Default)]
+pub(crate) struct TextCache {
+    files: Vec<(i64, Vec<u8>)>,
+    bytes: usize,
+}
+
 /// Which events to read.
 #[derive(Debug, Clone, Default)]
 pub struct EventQuery {
@@ -56,18 +69,10 @@ impl Store {
             q.limit as i64
         ])?;
         let mut out = Vec::new();
-        let mut text: (i64, Vec<u8>) = (0, Vec::new());
         while let Some(r) = rows.next()? {
             let log_file: i64 = r.get(8)?;
-            if text.0 != log_file {
-                text = (log_file, self.log_file_text(log_file)?);
-            }
             let (offset, len): (usize, usize) = (r.get(9)?, r.get(10)?);
-            let raw = text
-                .1
-                .get(offset..offset + len)
-                .ok_or_else(|| StoreError::LogFile(log_file, "record span out of range".into()))?
-                .to_vec();
+            let raw = self.record_bytes(log_file, offset, len)?;
             out.push(StoredEvent {
                 num: r.get(0)?,
                 event_id: r.get(1)?,
@@ -90,6 +95,35 @@ impl Store {
             [eds_num],
             |r| r.get(0),
         )?)
+    }
+
+    /// The bytes of one record of a stored log file, through the cache of inflated files.
+    pub(crate) fn record_bytes(
+        &self,
+        log_file: i64,
+        offset: usize,
+        len: usize,
+    ) -> Result<Vec<u8>, StoreError> {
+        let mut cache = self.texts.borrow_mut();
+        match cache.files.iter().position(|(n, _)| *n == log_file) {
+            Some(i) => {
+                let hit = cache.files.remove(i);
+                cache.files.push(hit);
+            }
+            None => {
+                let text = self.log_file_text(log_file)?;
+                cache.bytes += text.len();
+                cache.files.push((log_file, text));
+                while cache.bytes > TEXT_CACHE_BYTES && cache.files.len() > 1 {
+                    let (_, old) = cache.files.remove(0);
+                    cache.bytes -= old.len();
+                }
+            }
+        }
+        let (_, text) = cache.files.last().expect("just cached");
+        text.get(offset..offset + len)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| StoreError::LogFile(log_file, "record span out of range".into()))
     }
 
     /// The inflated text of a stored log file.

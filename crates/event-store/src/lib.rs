@@ -20,6 +20,7 @@ mod eds;
 mod error;
 mod events;
 mod imports;
+mod logs;
 mod schema;
 mod tags;
 mod write;
@@ -30,6 +31,11 @@ pub use events::{EventQuery, StoredEvent};
 pub use imports::{
     FailureRecord, FailureStatus, ImportFilter, ImportRecord, ImportStatistics, ImportStatus,
     NewImport, PendingFile,
+};
+pub use logs::{
+    LogBatch, LogEventRange, LogEventRow, LogEventScope, LogGroup, LogPosition, LogStream, LogTask,
+    LogTaskBusy, LogTaskFilter, LogTaskStatus, NewLogTask, StreamOrder, FIRST_POSITION,
+    LAST_POSITION,
 };
 pub use tags::Tag;
 pub use write::{EventRow, FailureRow, FileWrite};
@@ -44,6 +50,8 @@ pub struct Store {
     conn: Connection,
     /// Interned strings (event sources, names, regions, accounts) already in the database.
     strings: FxHashMap<String, i64>,
+    /// The log files last inflated for reading records.
+    texts: std::cell::RefCell<events::TextCache>,
 }
 
 impl Store {
@@ -65,6 +73,7 @@ impl Store {
         Ok(Store {
             conn,
             strings: FxHashMap::default(),
+            texts: Default::default(),
         })
     }
 
@@ -98,6 +107,7 @@ impl Store {
         Ok(Store {
             conn,
             strings: FxHashMap::default(),
+            texts: Default::default(),
         })
     }
 

@@ -130,6 +130,74 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE imports ADD COLUMN dispatched_to INTEGER;
     ALTER TABLE import_failures ADD COLUMN folder TEXT;
     "#,
+    // 5: CloudWatch Logs import tasks and their hourly batches; log groups, streams, and log
+    // events that point at stored events (a message is its record's bytes, never a copy);
+    // events by time, for batches and queries.
+    r#"
+    CREATE INDEX events_by_time ON events(event_time);
+    CREATE TABLE log_tasks (
+        id              TEXT PRIMARY KEY,
+        account         TEXT NOT NULL,
+        region          TEXT NOT NULL,
+        source_arn      TEXT NOT NULL,
+        eds_num         INTEGER NOT NULL REFERENCES event_data_stores(num),
+        destination_arn TEXT NOT NULL,
+        role_arn        TEXT NOT NULL,
+        start_ms        INTEGER,
+        end_ms          INTEGER,
+        from_ms         INTEGER NOT NULL,
+        to_ms           INTEGER NOT NULL,
+        max_event       INTEGER NOT NULL,
+        status          TEXT NOT NULL,
+        bytes_imported  INTEGER NOT NULL DEFAULT 0,
+        error_message   TEXT,
+        created_ms      INTEGER NOT NULL,
+        updated_ms      INTEGER NOT NULL,
+        owner           TEXT,
+        lease_until_ms  INTEGER
+    );
+    CREATE INDEX log_tasks_by_scope ON log_tasks(account, region);
+    CREATE TABLE log_task_batches (
+        task_id         TEXT NOT NULL REFERENCES log_tasks(id) ON DELETE CASCADE,
+        batch_no        INTEGER NOT NULL,
+        batch_id        TEXT NOT NULL,
+        hour_ms         INTEGER NOT NULL,
+        status          TEXT NOT NULL,
+        error_message   TEXT,
+        PRIMARY KEY (task_id, batch_no)
+    ) WITHOUT ROWID;
+    CREATE TABLE log_groups (
+        num             INTEGER PRIMARY KEY,
+        account         TEXT NOT NULL,
+        region          TEXT NOT NULL,
+        name            TEXT NOT NULL,
+        arn             TEXT NOT NULL,
+        class           TEXT NOT NULL,
+        created_ms      INTEGER NOT NULL,
+        stored_bytes    INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (account, region, name)
+    );
+    CREATE TABLE log_streams (
+        num                 INTEGER PRIMARY KEY,
+        group_num           INTEGER NOT NULL REFERENCES log_groups(num) ON DELETE CASCADE,
+        name                TEXT NOT NULL,
+        created_ms          INTEGER NOT NULL,
+        first_event_ms      INTEGER,
+        last_event_ms       INTEGER,
+        last_ingestion_ms   INTEGER,
+        UNIQUE (group_num, name)
+    );
+    CREATE TABLE log_events (
+        num             INTEGER PRIMARY KEY,
+        group_num       INTEGER NOT NULL,
+        stream_num      INTEGER NOT NULL,
+        timestamp_ms    INTEGER NOT NULL,
+        ingestion_ms    INTEGER NOT NULL,
+        event_num       INTEGER NOT NULL
+    );
+    CREATE INDEX log_events_by_group ON log_events(group_num, timestamp_ms, num);
+    CREATE INDEX log_events_by_stream ON log_events(stream_num, timestamp_ms, num);
+    "#,
 ];
 
 /// Refuses a database written by a newer build, without changing anything.

@@ -394,7 +394,7 @@ impl Engine {
         let mut rows = self.store().event_data_stores(
             &scope.eds_arn_prefix(),
             after.unwrap_or(0),
-            limit + 1,
+            limit.saturating_add(1),
         )?;
         let more = rows.len() > limit;
         rows.truncate(limit);
@@ -486,6 +486,10 @@ impl Engine {
             return Err(EngineError::EventDataStoreTerminationProtected(eds.arn));
         }
         self.refuse_if_importing(&eds)?;
+        // Nor while a Logs import task is copying it.
+        if self.has_log_task_in_progress(eds.num)? {
+            return Err(EngineError::EventDataStoreHasOngoingImport(eds.arn));
+        }
         self.set_eds_status(eds, EventDataStoreStatus::PendingDeletion)?;
         Ok(())
     }

@@ -65,6 +65,15 @@ pub struct EngineConfig {
     pub max_object_bytes: u64,
     /// Called with each object's key before it is parsed (tests that crash on one object).
     pub read_hook: Option<trail_ingest::ReadHook>,
+    /// Slow every batch of a Logs import task down by this much, so clients can watch and
+    /// cancel it.
+    pub pace_per_batch: Option<Duration>,
+    /// Called on the task's thread after every batch a Logs import task writes (a test's
+    /// gate).
+    pub after_log_batch: Option<crate::BatchHook>,
+    /// Refuse FilterLogEvents on `INFREQUENT_ACCESS` groups, as AWS does (trailport serves it
+    /// by default, so imported events can be read).
+    pub strict_log_class: bool,
 }
 
 impl Default for EngineConfig {
@@ -80,6 +89,9 @@ impl Default for EngineConfig {
             lease: Duration::from_secs(15),
             max_object_bytes: trail_ingest::DEFAULT_MAX_OBJECT_BYTES,
             read_hook: None,
+            pace_per_batch: None,
+            after_log_batch: None,
+            strict_log_class: false,
         }
     }
 }

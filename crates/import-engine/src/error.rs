@@ -52,6 +52,24 @@ pub enum EngineError {
     InvalidTagParameter(String),
     #[error("The number of tags on {0} would exceed the limit of 50.")]
     TagsLimitExceeded(String),
+    #[error("The specified import task does not exist: {0}")]
+    ImportTaskNotFound(String),
+    #[error("The event data store {eds} already has an import task in progress: {task}.")]
+    ImportTaskConflict { eds: String, task: String },
+    #[error("There are already {0} import tasks in progress in this account and Region; wait for one to end.")]
+    ImportTaskLimitExceeded(usize),
+    #[error("The import task {0} is not in progress; only a task in progress can be cancelled.")]
+    ImportTaskNotInProgress(String),
+    #[error("The specified log group does not exist.")]
+    LogGroupNotFound(String),
+    #[error("The specified log stream does not exist.")]
+    LogStreamNotFound(String),
+    #[error(
+        "The log group {0} is being written by an import task in progress; try again when it ends."
+    )]
+    LogGroupBusy(String),
+    #[error("The log group {0} is of log-group-class INFREQUENT_ACCESS. FilterLogEvents is not supported for this log class.")]
+    LogClassNotSupported(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the import run failed: {0}")]

@@ -223,9 +223,9 @@ impl Engine {
             account: Some(r.scope.account.clone()),
             region: Some(r.scope.region.clone()),
         };
-        let mut items = self
-            .store()
-            .imports(&filter, r.after.map(|c| c.0), r.limit + 1)?;
+        let mut items =
+            self.store()
+                .imports(&filter, r.after.map(|c| c.0), r.limit.saturating_add(1))?;
         let more = items.len() > r.limit;
         items.truncate(r.limit);
         let next = more
@@ -249,9 +249,9 @@ impl Engine {
                 next: None,
             });
         }
-        let mut items = self
-            .store()
-            .failures(import_id, after.unwrap_or(0), limit + 1)?;
+        let mut items =
+            self.store()
+                .failures(import_id, after.unwrap_or(0), limit.saturating_add(1))?;
         let more = items.len() > limit;
         items.truncate(limit);
         let next = more.then(|| items.last().map(|f| f.num)).flatten();

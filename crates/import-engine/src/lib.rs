@@ -22,7 +22,11 @@ mod clock;
 mod eds;
 mod engine;
 mod error;
+mod filter_pattern;
 mod imports;
+mod lease;
+mod log_groups;
+mod log_tasks;
 mod owner;
 mod runner;
 mod scope;
@@ -39,9 +43,19 @@ pub use engine::{BatchLimits, Engine, EngineConfig, Page, RetentionPolicy};
 pub use error::EngineError;
 pub use event_store::{
     BillingMode, EventDataStoreStatus, EventQuery, FailureRecord, FailureStatus, ImportRecord,
-    ImportStatistics, ImportStatus, StoredEvent, Tag,
+    ImportStatistics, ImportStatus, LogBatch, LogEventRow, LogGroup, LogPosition, LogStream,
+    LogTask, LogTaskStatus, StoredEvent, StreamOrder, Tag,
 };
+pub use filter_pattern::{FilterPattern, PatternError};
 pub use imports::{ImportCursor, ListImports, StartImport};
+pub use log_groups::{
+    DescribeLogGroups, DescribeLogStreams, FilterLogEvents, FilterPage, GetLogEvents, LogCursor,
+    LogEventsPage, StreamSelection, MAX_PAGE_BYTES, MAX_PAGE_EVENTS, MAX_SCANNED_PER_PAGE,
+};
+pub use log_tasks::{
+    imported_log_group_name, BatchFn, BatchHook, CreateLogTask, DescribeLogTasks, TaskControl,
+    FIRST_IMPORTABLE_MS, IMPORTED_LOG_GROUP_CLASS, MAX_TASKS_IN_PROGRESS,
+};
 pub use runner::{count_only, CommitHook, DiscoveredFn, Progress, ProgressFn, RunControl};
 pub use scope::{partition_of, CloudTrailArn, Scope, PARTITIONS};
 pub use selectors::{default_selectors, AdvancedEventSelector, AdvancedFieldSelector};

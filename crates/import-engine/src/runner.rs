@@ -9,7 +9,7 @@ use event_store::{ImportFilter, ImportRecord, ImportStatus, Store};
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, RecvTimeoutError};
+use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use trail_discovery::{
@@ -132,32 +132,13 @@ impl Engine {
         }
         let stop = control.stop.clone();
         self.runs.lock().insert(id.to_string(), stop.clone());
-        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-        let result = std::thread::scope(|scope| {
-            // The heartbeat: renews the claim; a renewal refused (the import was stopped, or
-            // taken over after this process stalled) stops the run.
-            let heartbeat = {
-                let (stop, owner) = (stop.clone(), owner.as_str());
-                move || loop {
-                    match done_rx.recv_timeout(self.config.lease / 5) {
-                        Err(RecvTimeoutError::Timeout) => {}
-                        _ => return,
-                    }
-                    let until = wall_ms() + self.config.lease.as_millis() as i64;
-                    let kept = self.store().renew_import_lease(id, owner, until);
-                    if !matches!(kept, Ok(true)) {
-                        stop.store(true, Ordering::SeqCst);
-                    }
-                }
-            };
-            std::thread::Builder::new()
-                .name("heartbeat".into())
-                .spawn_scoped(scope, heartbeat)
-                .map_err(|e| EngineError::Run(e.to_string()))?;
-            let result = self.run_claimed(&import, &owner, control);
-            drop(done_tx);
-            result
-        });
+        // A renewal refused (the import was stopped, or taken over after this process
+        // stalled) stops the run.
+        let renew = |until| matches!(self.store().renew_import_lease(id, &owner, until), Ok(true));
+        let result = crate::lease::with_heartbeat(self.config.lease, &stop, renew, || {
+            self.run_claimed(&import, &owner, control)
+        })
+        .and_then(|r| r);
         self.runs.lock().remove(id);
         let outcome = result.and_then(|()| self.finish(id, &owner, &stop));
         if let Err(e) = &outcome {

@@ -32,10 +32,94 @@ pub enum Command {
     Synth(SynthArgs),
     /// Print stored events, raw, one per line.
     Events(EventsArgs),
-    /// Serve the CloudTrail import API (AWS JSON 1.1) for the AWS CLI, boto3 and the SDKs.
+    /// Serve the CloudTrail import API and the CloudWatch Logs import tasks (AWS JSON 1.1) for
+    /// the AWS CLI, boto3 and the SDKs.
     Serve(ServeArgs),
     /// Measure an import end to end, per stage, on a bucket or a synthetic one.
     Bench(BenchArgs),
+    /// Copy an event data store into its CloudWatch Logs group `aws/cloudtrail/<id>` (what
+    /// CreateImportTask does), with a progress bar.
+    LogsImport(LogsImportArgs),
+    /// Read a CloudWatch Logs group that an import task wrote.
+    Logs(LogsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LogsImportArgs {
+    /// The event data store: its ARN, ID or name (default: the store `trailport import`
+    /// fills).
+    #[arg(long)]
+    pub store: Option<String>,
+    /// Only events at or after this eventTime (RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    pub start: Option<DateTime<Utc>>,
+    /// Only events at or before this eventTime (RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    pub end: Option<DateTime<Utc>>,
+    /// The SQLite database.
+    #[arg(long, default_value = "trailport.db")]
+    pub db: PathBuf,
+    /// Skip events older than this many days (default: only the 2023 floor applies).
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..=36500))]
+    pub retention_days: Option<i64>,
+    /// Print exactly the DescribeImportTasks-shaped JSON object of the task on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Finish a task that was interrupted (the process ended) instead of starting a new one.
+    #[arg(long, value_name = "IMPORT_ID", conflicts_with_all = ["store", "start", "end"])]
+    pub resume: Option<String>,
+    /// Sleep this many milliseconds per batch (for testing).
+    #[arg(long, value_name = "MS")]
+    pub pace_per_batch: Option<u64>,
+    /// Abort the process right after its Nth batch (a crash, for tests).
+    #[arg(long, hide = true, value_name = "N")]
+    pub abort_after_batches: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    #[command(subcommand)]
+    pub command: LogsCommand,
+    /// The SQLite database.
+    #[arg(long, default_value = "trailport.db", global = true)]
+    pub db: PathBuf,
+    /// The group of this event data store (ARN, ID or name; default: the store `trailport
+    /// import` fills).
+    #[arg(long, global = true)]
+    pub store: Option<String>,
+    /// A log group by name instead (in the offline account and Region).
+    #[arg(long, global = true, conflicts_with = "store")]
+    pub group: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LogsCommand {
+    /// List the log groups: name, class, stored bytes.
+    Groups,
+    /// Print the messages matching a filter pattern, oldest first, one per line.
+    Filter {
+        /// A CloudWatch Logs filter pattern, e.g. '{ $.eventName = "ConsoleLogin" }'.
+        #[arg(long)]
+        pattern: Option<String>,
+        /// Only events at or after this time (RFC 3339).
+        #[arg(long, value_parser = parse_time)]
+        start: Option<DateTime<Utc>>,
+        /// Only events at or before this time (RFC 3339).
+        #[arg(long, value_parser = parse_time)]
+        end: Option<DateTime<Utc>>,
+        /// Only these streams (repeat the flag for more).
+        #[arg(long)]
+        stream: Vec<String>,
+        /// At most this many events.
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Print every message of one stream, oldest first.
+    Get {
+        /// The stream, `ACCOUNT_CloudTrail_REGION`.
+        #[arg(long)]
+        stream: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -91,6 +175,12 @@ pub struct ServeArgs {
     /// Seconds a client has to send a request's body.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub body_timeout: u64,
+    /// Sleep this many milliseconds per Logs import batch, so clients can watch and cancel.
+    #[arg(long, value_name = "MS")]
+    pub pace_per_batch: Option<u64>,
+    /// Refuse FilterLogEvents on imported (INFREQUENT_ACCESS) groups, as AWS does.
+    #[arg(long)]
+    pub strict_log_class: bool,
     #[command(flatten)]
     pub s3: S3Args,
     #[command(flatten)]

@@ -4,6 +4,7 @@
 mod bench;
 mod cli;
 mod import;
+mod logs;
 mod output;
 mod serve;
 mod sources;
@@ -24,6 +25,8 @@ fn main() -> ExitCode {
         cli::Command::Events(a) => output::events(a),
         cli::Command::Serve(a) => serve::run(a),
         cli::Command::Bench(a) => bench::run(a),
+        cli::Command::LogsImport(a) => logs::import(a),
+        cli::Command::Logs(a) => logs::read(a),
     };
     match result {
         Ok(code) => code,

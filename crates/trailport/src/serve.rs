@@ -24,6 +24,8 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
         resolver,
         pace_per_file: a.pace_per_file.map(Duration::from_millis),
         max_object_bytes: a.max_object_mb << 20,
+        pace_per_batch: a.pace_per_batch.map(Duration::from_millis),
+        strict_log_class: a.strict_log_class,
         ..Default::default()
     };
     a.hooks.apply(&mut config);
@@ -33,6 +35,10 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
     // Imports that were running when the server last stopped go on where they were.
     for id in engine.resume_interrupted()? {
         eprintln!("resuming import {id}");
+    }
+    // And so do Logs import tasks, at their first unwritten batch.
+    for id in engine.resume_log_tasks()? {
+        eprintln!("resuming import task {id}");
     }
     let app = Arc::new(aws_api::App {
         engine,
@@ -53,7 +59,7 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("binding {}", a.addr))?;
         eprintln!(
-            "trailport serving CloudTrail on http://{} (database {}, buckets in {})",
+            "trailport serving CloudTrail and CloudWatch Logs on http://{} (database {}, buckets in {})",
             listener.local_addr()?,
             a.db.display(),
             a.buckets_dir.display()
