@@ -40,6 +40,15 @@ impl Service {
         }
     }
 
+    /// Whether this server answers `op` of the service.
+    fn serves(self, op: &str) -> bool {
+        let served = match self {
+            Service::CloudTrail => crate::cloudtrail::OPERATIONS,
+            Service::Logs => crate::logs::OPERATIONS,
+        };
+        served.contains(&op) && self.model().has_operation(op)
+    }
+
     fn model(self) -> &'static Model {
         match self {
             Service::CloudTrail => &CLOUDTRAIL_MODEL,
@@ -109,7 +118,7 @@ async fn handle(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> 
     let (prefix, op) = target.rsplit_once('.').unwrap_or(("", &target));
     let service = Service::of(prefix);
     let result = match (service, read_body(&app.limits, body).await) {
-        (Some(service), Ok(body)) if service.model().has_operation(op) => {
+        (Some(service), Ok(body)) if service.serves(op) => {
             answer(app, service, op, &headers, body).await
         }
         (_, Err(e)) => Err(e),

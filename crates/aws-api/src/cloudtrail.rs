@@ -14,6 +14,26 @@ use serde_json::Value;
 /// The page size when a request names none.
 const DEFAULT_PAGE: usize = 1000;
 
+/// The operations served; the model's others are `UnknownOperationException`.
+pub const OPERATIONS: &[&str] = &[
+    "CreateEventDataStore",
+    "GetEventDataStore",
+    "ListEventDataStores",
+    "UpdateEventDataStore",
+    "DeleteEventDataStore",
+    "RestoreEventDataStore",
+    "StartEventDataStoreIngestion",
+    "StopEventDataStoreIngestion",
+    "AddTags",
+    "RemoveTags",
+    "ListTags",
+    "StartImport",
+    "GetImport",
+    "StopImport",
+    "ListImports",
+    "ListImportFailures",
+];
+
 /// Runs one CloudTrail operation on an input the model already checked.
 pub fn dispatch(app: &App, ctx: &Ctx, op: &str, input: Value) -> Result<Value, ApiError> {
     match op {

@@ -12,6 +12,19 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+/// The operations served; the model's others are `UnknownOperationException`.
+pub const OPERATIONS: &[&str] = &[
+    "CreateImportTask",
+    "DescribeImportTasks",
+    "DescribeImportTaskBatches",
+    "CancelImportTask",
+    "DescribeLogGroups",
+    "DescribeLogStreams",
+    "GetLogEvents",
+    "FilterLogEvents",
+    "DeleteLogGroup",
+];
+
 /// Runs one Logs operation on an input the model already checked.
 pub fn dispatch(app: &App, ctx: &Ctx, op: &str, input: Value) -> Result<Value, ApiError> {
     match op {

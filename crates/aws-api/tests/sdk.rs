@@ -1439,7 +1439,7 @@ async fn wire_details() {
             ("CloudTrail_20131101.ListEventDataStores", "[1]", "SerializationException"),
             ("CloudTrail_20131101.ListImports", r#"{"MaxResults":"ten"}"#, "SerializationException"),
             ("CloudTrail_20131101.DescribeEverything", "{}", "UnknownOperationException"),
-            ("Logs_20140328.DescribeImportTasks", "{}", "UnknownOperationException"),
+            ("Logs_20140328.PutLogEvents", "{}", "UnknownOperationException"),
             ("CloudTrail_20131101.GetImport", "{}", "InvalidParameterException"),
             ("CloudTrail_20131101.ListImports", r#"{"ImportStatus":"DONE"}"#, "InvalidParameterException"),
             ("CloudTrail_20131101.ListImports", r#"{"NextToken":"abc"}"#, "InvalidParameterException"),

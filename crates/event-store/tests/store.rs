@@ -622,3 +622,41 @@ fn imports_filter_and_transition() {
     assert_eq!(ids(next), ["imp-3", "imp-1"]);
     assert_eq!(s.store.pending_totals(&s.import).unwrap(), (3, 60));
 }
+
+/// A read of one stream uses the stream's index and a read of a group (or some of its
+/// streams) the group's, with the positions bounding the index range: neither scans
+/// `log_events`, nor sorts it.
+#[test]
+fn log_event_reads_stay_in_their_index() {
+    use event_store::{LogEventRange, LogEventScope, FIRST_POSITION, LAST_POSITION};
+    let s = setup();
+    for (scope, index) in [
+        (LogEventScope::Stream(3), "log_events_by_stream"),
+        (LogEventScope::Group(1), "log_events_by_group"),
+        (LogEventScope::Streams(1, vec![3, 4]), "log_events_by_group"),
+    ] {
+        let range = LogEventRange {
+            scope: scope.clone(),
+            after: (5, 6),
+            before: LAST_POSITION,
+        };
+        let plan = s.store.log_events_plan(&range).unwrap();
+        let le = plan
+            .lines()
+            .find(|l| l.starts_with("SEARCH le USING INDEX"))
+            .unwrap_or_else(|| panic!("{scope:?}: {plan}"));
+        assert!(le.contains(index), "{scope:?}: {plan}");
+        assert!(le.contains("timestamp_ms>?"), "{scope:?}: {plan}");
+        assert!(!plan.contains("SCAN"), "{scope:?}: {plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{scope:?}: {plan}");
+        let plan = s
+            .store
+            .log_events_plan(&LogEventRange {
+                scope,
+                after: FIRST_POSITION,
+                before: LAST_POSITION,
+            })
+            .unwrap();
+        assert!(!plan.contains("SCAN le"), "{plan}");
+    }
+}

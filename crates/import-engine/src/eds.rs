@@ -79,7 +79,7 @@ pub struct CreatedEventDataStore {
 }
 
 /// `UpdateEventDataStore`: every member but the store is optional, and at least one is set.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct UpdateEventDataStore {
     pub scope: Scope,
     /// ARN or ID.

@@ -221,12 +221,12 @@ impl Expr {
             Expr::And(a, b) => a.eval(v) && b.eval(v),
             Expr::Or(a, b) => a.eval(v) || b.eval(v),
             Expr::NotExists(sel) => sel.find(v).is_none(),
-            Expr::Is(sel, what) => match (sel.find(v), what) {
-                (Some(Value::Bool(true)), IsWhat::True) => true,
-                (Some(Value::Bool(false)), IsWhat::False) => true,
-                (Some(Value::Null), IsWhat::Null) => true,
-                _ => false,
-            },
+            Expr::Is(sel, what) => matches!(
+                (sel.find(v), what),
+                (Some(Value::Bool(true)), IsWhat::True)
+                    | (Some(Value::Bool(false)), IsWhat::False)
+                    | (Some(Value::Null), IsWhat::Null)
+            ),
             Expr::Compare(sel, op, lit) => {
                 let Some(found) = sel.find(v) else {
                     return false;

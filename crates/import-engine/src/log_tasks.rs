@@ -289,6 +289,9 @@ impl Engine {
         if !self.store().cancel_log_task(id, self.now_ms())? {
             return Err(EngineError::ImportTaskNotInProgress(id.to_string()));
         }
+        // A run in this process stops before its next batch (it would find the task
+        // cancelled anyway).
+        self.runs.stop(id);
         self.log_task(scope, id)
     }
 
@@ -356,29 +359,35 @@ impl Engine {
         if !claimed {
             return current();
         }
+        self.runs
+            .lock()
+            .insert(id.to_string(), control.cancel.clone());
         let lost = AtomicBool::new(false);
         let renew = |until| matches!(self.store().renew_log_task(id, &owner, until), Ok(true));
         let written = crate::lease::with_heartbeat(self.config.lease, &lost, renew, || {
             self.write_batches(&task, &owner, control, &lost)
         })
         .and_then(|r| r);
-        let store = self.store();
-        let now = self.now_ms();
-        match written {
-            Ok(_) if lost.load(Ordering::SeqCst) => {}
-            Ok(_) if control.cancel.load(Ordering::SeqCst) => {
-                store.cancel_log_task(id, now)?;
+        let ended = (|| {
+            let store = self.store();
+            let now = self.now_ms();
+            match written {
+                Ok(_) if lost.load(Ordering::SeqCst) => {}
+                Ok(_) if control.cancel.load(Ordering::SeqCst) => {
+                    store.cancel_log_task(id, now)?;
+                }
+                Ok(failure) => {
+                    store.finish_log_task(id, &owner, failure.as_deref(), now)?;
+                }
+                Err(e) => {
+                    let message = format!("The import task could not go on: {e}");
+                    store.finish_log_task(id, &owner, Some(&message), now)?;
+                }
             }
-            Ok(failure) => {
-                store.finish_log_task(id, &owner, failure.as_deref(), now)?;
-            }
-            Err(e) => {
-                let message = format!("The import task could not go on: {e}");
-                store.finish_log_task(id, &owner, Some(&message), now)?;
-            }
-        }
-        store.release_log_task(id, &owner)?;
-        drop(store);
+            store.release_log_task(id, &owner)
+        })();
+        self.runs.lock().remove(id);
+        ended?;
         current()
     }
 

@@ -45,14 +45,15 @@ pub struct RunControl {
     pub on_discovered: Option<DiscoveredFn>,
 }
 
-/// The runs going on in this process, by import ID, with their stop flags.
+/// The runs going on in this process (imports and Logs import tasks), by ID, with their stop
+/// flags.
 #[derive(Default)]
 pub(crate) struct RunRegistry {
     running: Mutex<HashMap<String, Arc<AtomicBool>>>,
 }
 
 impl RunRegistry {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<AtomicBool>>> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<AtomicBool>>> {
         self.running.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -68,7 +69,7 @@ impl RunRegistry {
 }
 
 impl Engine {
-    /// Whether a run of this import is going on in this process.
+    /// Whether a run of this import (or Logs import task) is going on in this process.
     pub fn is_running(&self, id: &str) -> bool {
         self.runs.contains(id)
     }
