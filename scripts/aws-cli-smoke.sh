@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Drives `trailport serve` with the real AWS CLI and boto3 (from PyPI, in a local venv):
 # create a store, import the fixture bucket, poll, list imports and failures, stop and retry,
-# and check the printed JSON. Usage: bash scripts/aws-cli-smoke.sh  (builds the release binary).
+# copy the store into CloudWatch Logs and filter it, and check the printed JSON. Usage: bash scripts/aws-cli-smoke.sh  (builds the release binary).
 # Imports are held mid-way by a gate file (the server's writer waits after a commit while it
 # exists), never by timing, so the script proves the same on any machine.
 set -euo pipefail
@@ -141,4 +141,38 @@ else:
 print("ok - boto3: paginators, a clean import COMPLETED, InvalidParameterException")
 PY
 passed=$((passed + 1))
+
+# CloudWatch Logs: a store holding one import of the fixture, into its log group, read back.
+arn=$("$venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["EventDataStoreArn"])' "$(aws cloudtrail create-event-data-store --name logs-store --retention-period 3653)")
+out=$(aws cloudtrail start-import --destinations "$arn" --import-source "$src")
+poll "$("$venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["ImportId"])' "$out")"
+out=$(aws logs create-import-task --import-source-arn "$arn" --import-role-arn arn:aws:iam::123456789012:role/r)
+eds_id=${arn##*/}
+check "$out" 'j["importDestinationArn"] == "arn:aws:logs:us-east-1:123456789012:log-group:aws/cloudtrail/'"$eds_id"'" and j["creationTime"] == 1735689600000' "logs create-import-task"
+ok "logs create-import-task"
+task=$("$venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["importId"])' "$out")
+for _ in $(seq 600); do
+  out=$(aws logs describe-import-tasks --import-id "$task")
+  "$venv/bin/python" -c 'import json,sys; sys.exit(json.loads(sys.argv[1])["imports"][0]["importStatus"] == "IN_PROGRESS")' "$out" && break
+  sleep 0.1
+done
+check "$out" 'j["imports"][0]["importStatus"] == "COMPLETED" and j["imports"][0]["importStatistics"]["bytesImported"] > 0 and "nextToken" not in j' "logs describe-import-tasks"
+ok "logs describe-import-tasks"
+out=$(aws logs describe-import-task-batches --import-id "$task")
+check "$out" 'j["importBatches"] and all(b["status"] == "COMPLETED" for b in j["importBatches"]) and j["importSourceArn"] == "'"$arn"'"' "logs describe-import-task-batches"
+ok "logs describe-import-task-batches"
+# The fixture's stored records from 2023 on, counted by make_fixtures.py.
+recent=$("$venv/bin/python" -c 'import json,sys; print(sum(t >= "2023" for t in json.load(open(sys.argv[1]))["EventTimes"]))' "$root/fixtures/trail-bucket.expected.json")
+all=$(aws logs filter-log-events --log-group-name "aws/cloudtrail/$eds_id")
+check "$all" 'len(j["events"]) == '"$recent"' and all(json.loads(e["message"])["eventTime"] >= "2023" for e in j["events"])' "logs filter-log-events reads every record from 2023 on"
+ok "logs filter-log-events reads every record from 2023 on"
+name=$("$venv/bin/python" -c 'import json,sys; print(json.loads(json.loads(sys.argv[1])["events"][0]["message"])["eventName"])' "$all")
+want=$("$venv/bin/python" -c 'import json,sys; print(sum(json.loads(e["message"])["eventName"] == sys.argv[2] for e in json.loads(sys.argv[1])["events"]))' "$all" "$name")
+out=$(aws logs filter-log-events --log-group-name "aws/cloudtrail/$eds_id" --filter-pattern "{ (\$.eventName = \"$name\") && (\$.eventVersion = \"*\") }")
+check "$out" 'len(j["events"]) == '"$want"' and all(json.loads(e["message"])["eventName"] == "'"$name"'" for e in j["events"])' "logs filter-log-events --filter-pattern (JSON)"
+ok "logs filter-log-events --filter-pattern (JSON)"
+if aws logs describe-import-tasks --limit 51 2>"$work/err"; then exit 1; fi
+grep -q "InvalidParameterException" "$work/err"
+ok "logs describe-import-tasks --limit 51: InvalidParameterException"
+
 echo "$passed passed, 0 failed"

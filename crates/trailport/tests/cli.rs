@@ -1178,3 +1178,113 @@ fn records(db: &Path) -> Vec<String> {
     lines.sort();
     lines
 }
+
+/// `logs-import` copies the store into its group; a process killed mid-way is finished by
+/// `--resume` with no event written twice; `logs filter` and `logs get` read the group back,
+/// byte for byte.
+#[test]
+fn logs_import_survives_a_crash_and_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = dir.path().join("bucket");
+    let db = dir.path().join("t.db");
+    let db_s = db.to_str().unwrap();
+    let out = run(&[
+        "synth",
+        "--out",
+        bucket.to_str().unwrap(),
+        "--size",
+        "2MiB",
+        "--days",
+        "2",
+        "--clean",
+    ]);
+    assert!(out.status.success());
+    let out = run(&["import", bucket.to_str().unwrap(), "--db", db_s]);
+    assert_eq!(out.status.code(), Some(0));
+    let events = run(&["events", "--db", db_s, "--limit", "1000000"]);
+    let mut want: Vec<&[u8]> = events.stdout.split(|b| *b == b'\n').collect();
+    want.retain(|l| !l.is_empty());
+    want.sort();
+    assert!(want.len() > 500);
+
+    // The first run dies right after its second batch.
+    let crashed = run(&["logs-import", "--db", db_s, "--abort-after-batches", "2"]);
+    assert!(!crashed.status.success());
+    let id: String = {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.query_row("SELECT id FROM log_tasks", [], |r| r.get(0))
+            .unwrap()
+    };
+    // A new task of the store is refused while that one is in progress ...
+    let refused = run(&["logs-import", "--db", db_s]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains(&format!("--resume {id}")));
+    // ... and --resume finishes it.
+    let out = run(&["logs-import", "--db", db_s, "--resume", &id, "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let task = json(&out);
+    assert_eq!(task["importStatus"], "COMPLETED");
+    assert_eq!(task["importId"], id.as_str());
+    let bytes: usize = want.iter().map(|l| l.len()).sum();
+    assert_eq!(task["importStatistics"]["bytesImported"], bytes);
+
+    let filtered = run(&["logs", "filter", "--db", db_s]);
+    assert!(filtered.status.success());
+    let mut got: Vec<&[u8]> = filtered.stdout.split(|b| *b == b'\n').collect();
+    got.retain(|l| !l.is_empty());
+    got.sort();
+    assert_eq!(got.len(), want.len(), "every event once, none twice");
+    assert!(got == want, "the messages are the records byte for byte");
+
+    // One stream through `logs get`, and a pattern through `logs filter`.
+    let first: Value = serde_json::from_slice(want[0]).unwrap();
+    let stream = format!(
+        "{}_CloudTrail_{}",
+        first["recipientAccountId"].as_str().unwrap(),
+        first["awsRegion"].as_str().unwrap()
+    );
+    let in_stream = want
+        .iter()
+        .filter(|l| {
+            let v: Value = serde_json::from_slice(l).unwrap();
+            format!(
+                "{}_CloudTrail_{}",
+                v["recipientAccountId"].as_str().unwrap(),
+                v["awsRegion"].as_str().unwrap()
+            ) == stream
+        })
+        .count();
+    let got = run(&["logs", "get", "--db", db_s, "--stream", &stream]);
+    assert_eq!(
+        got.stdout
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count(),
+        in_stream
+    );
+    let name = first["eventName"].as_str().unwrap();
+    let named = want
+        .iter()
+        .filter(|l| serde_json::from_slice::<Value>(l).unwrap()["eventName"] == name)
+        .count();
+    let pattern = format!("{{ $.eventName = \"{name}\" }}");
+    let got = run(&["logs", "filter", "--db", db_s, "--pattern", &pattern]);
+    assert_eq!(
+        got.stdout
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count(),
+        named
+    );
+    let groups = run(&["logs", "groups", "--db", db_s]);
+    let line = String::from_utf8(groups.stdout).unwrap();
+    assert!(
+        line.starts_with("aws/cloudtrail/") && line.contains("\tINFREQUENT_ACCESS\t"),
+        "{line}"
+    );
+}
