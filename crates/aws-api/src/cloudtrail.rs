@@ -60,17 +60,20 @@ pub fn dispatch(app: &App, ctx: &Ctx, op: &str, input: Value) -> Result<Value, A
     }
 }
 
-fn decode<T: DeserializeOwned>(input: Value) -> Result<T, ApiError> {
+/// A request's members as its wire shape (types the model check let through, e.g. an
+/// integer too large, are `SerializationException`).
+pub(crate) fn decode<T: DeserializeOwned>(input: Value) -> Result<T, ApiError> {
     serde_json::from_value(input)
         .map_err(|e| ApiError::new(ErrorCode::Serialization, e.to_string()))
 }
 
-fn out<T: Serialize>(r: Result<T, ApiError>) -> Result<Value, ApiError> {
+/// An answer as JSON.
+pub(crate) fn out<T: Serialize>(r: Result<T, ApiError>) -> Result<Value, ApiError> {
     let v = r?;
     serde_json::to_value(v).map_err(|e| ApiError::new(ErrorCode::InternalFailure, e.to_string()))
 }
 
-fn invalid(msg: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(msg: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::InvalidParameter, msg)
 }
 

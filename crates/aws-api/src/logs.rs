@@ -1,5 +1,6 @@
 //! CloudWatch Logs operations: decode the request, make one engine call, encode the answer.
 
+use crate::cloudtrail::{decode, invalid, out};
 use crate::error::{ApiError, ErrorCode};
 use crate::logs_wire::*;
 use crate::token::Tokens;
@@ -8,8 +9,6 @@ use import_engine::{
     CreateLogTask, DescribeLogStreams, DescribeLogTasks, FilterLogEvents, GetLogEvents, LogCursor,
     LogPosition, StreamOrder, StreamSelection, MAX_PAGE_EVENTS,
 };
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use serde_json::Value;
 
 /// The operations served; the model's others are `UnknownOperationException`.
@@ -42,20 +41,6 @@ pub fn dispatch(app: &App, ctx: &Ctx, op: &str, input: Value) -> Result<Value, A
             format!("Operation {op} is not supported by this emulator."),
         )),
     }
-}
-
-fn decode<T: DeserializeOwned>(input: Value) -> Result<T, ApiError> {
-    serde_json::from_value(input)
-        .map_err(|e| ApiError::new(ErrorCode::Serialization, e.to_string()))
-}
-
-fn out<T: Serialize>(r: Result<T, ApiError>) -> Result<Value, ApiError> {
-    let v = r?;
-    serde_json::to_value(v).map_err(|e| ApiError::new(ErrorCode::InternalFailure, e.to_string()))
-}
-
-fn invalid(msg: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorCode::InvalidParameter, msg)
 }
 
 fn tokens(op: &str, filters: &[&str]) -> Tokens {

@@ -1,6 +1,8 @@
 //! CloudWatch Logs filter patterns: terms, quoted phrases, `?` alternatives, `-` exclusions,
 //! and JSON patterns such as `{ ($.eventName = "ConsoleLogin") && ($.errorCode NOT EXISTS) }`.
 
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// A parsed filter pattern.
@@ -172,8 +174,8 @@ impl FilterPattern {
                         return false;
                     }
                 }
-                match serde_json::from_slice::<Value>(message) {
-                    Ok(v) => expr.eval(&v),
+                match std::str::from_utf8(message) {
+                    Ok(text) => expr.eval(text),
                     Err(_) => false,
                 }
             }
@@ -216,23 +218,23 @@ impl Expr {
         }
     }
 
-    fn eval(&self, v: &Value) -> bool {
+    /// Evaluates on a message's JSON text; fields are found by scanning the text, never by
+    /// building the whole value (a message that is not JSON matches nothing).
+    fn eval(&self, v: &str) -> bool {
         match self {
             Expr::And(a, b) => a.eval(v) && b.eval(v),
             Expr::Or(a, b) => a.eval(v) || b.eval(v),
-            Expr::NotExists(sel) => sel.find(v).is_none(),
+            Expr::NotExists(sel) => matches!(sel.find(v), Ok(None)),
             Expr::Is(sel, what) => matches!(
                 (sel.find(v), what),
-                (Some(Value::Bool(true)), IsWhat::True)
-                    | (Some(Value::Bool(false)), IsWhat::False)
-                    | (Some(Value::Null), IsWhat::Null)
+                (Ok(Some(Value::Bool(true))), IsWhat::True)
+                    | (Ok(Some(Value::Bool(false))), IsWhat::False)
+                    | (Ok(Some(Value::Null)), IsWhat::Null)
             ),
-            Expr::Compare(sel, op, lit) => {
-                let Some(found) = sel.find(v) else {
-                    return false;
-                };
-                compare(found, *op, lit)
-            }
+            Expr::Compare(sel, op, lit) => match sel.find(v) {
+                Ok(Some(found)) => compare(&found, *op, lit),
+                _ => false,
+            },
         }
     }
 }
@@ -291,11 +293,127 @@ fn glob(pattern: &[u8], text: &[u8]) -> bool {
 }
 
 impl Selector {
-    fn find<'a>(&self, v: &'a Value) -> Option<&'a Value> {
-        self.0.iter().try_fold(v, |at, step| match step {
-            Step::Field(name) => at.as_object()?.get(name),
-            Step::Index(i) => at.as_array()?.get(*i),
-        })
+    /// The value the selector names in the JSON text `v`: `Ok(None)` if it has none, `Err` if
+    /// the text is not JSON. Each step scans one value's text for one member, skipping the
+    /// others without building them.
+    fn find(&self, v: &str) -> Result<Option<Value>, serde_json::Error> {
+        let mut at: &str = v;
+        for step in &self.0 {
+            let mut de = serde_json::Deserializer::from_str(at);
+            match Member(step).deserialize(&mut de)? {
+                Some(raw) => at = raw.get(),
+                None => {
+                    de.end()?;
+                    return Ok(None);
+                }
+            }
+        }
+        serde_json::from_str(at).map(Some)
+    }
+}
+
+/// Finds one member of a JSON value in its text: the field `name` of an object (the last one,
+/// if it repeats, as a parsed object keeps) or the element `i` of an array; every other
+/// member is skipped unbuilt.
+struct Member<'s>(&'s Step);
+
+impl<'de> DeserializeSeed<'de> for Member<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Member<'_> {
+    type Value = Option<&'de RawValue>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        let name = match self.0 {
+            Step::Field(name) => Some(name.as_str()),
+            Step::Index(_) => None,
+        };
+        while let Some(hit) = map.next_key_seed(KeyIs(name))? {
+            if hit {
+                found = Some(map.next_value::<&RawValue>()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let wanted = match self.0 {
+            Step::Index(i) => Some(*i),
+            Step::Field(_) => None,
+        };
+        let mut found = None;
+        let mut i = 0;
+        loop {
+            if Some(i) == wanted {
+                match seq.next_element::<&RawValue>()? {
+                    Some(raw) => found = Some(raw),
+                    None => break,
+                }
+            } else if seq.next_element::<IgnoredAny>()?.is_none() {
+                break;
+            }
+            i += 1;
+        }
+        Ok(found)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// Whether an object's key is `name` (never, for `None`).
+struct KeyIs<'s>(Option<&'s str>);
+
+impl<'de> DeserializeSeed<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyIs<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<bool, E> {
+        Ok(self.0 == Some(key))
     }
 }
 
@@ -580,6 +698,17 @@ mod tests {
         assert!(m(r#"{ ($.a = "x") || ($.b = "y") }"#, r#"{"b":"y"}"#));
         assert!(!m(r#"{ ($.a = "x") || ($.b = "y") }"#, r#"{"b":"z"}"#));
         assert!(m(r#"{ ($.a = "x") && ($.b NOT EXISTS) }"#, r#"{"a":"x"}"#));
+        // Fields found in the text, as a parsed value has them: the last of a repeated key,
+        // inside arrays and objects, and nothing in text that is not JSON.
+        assert!(m(r#"{ $.a = 2 }"#, r#"{"a":1,"a":2}"#));
+        assert!(!m(r#"{ $.a = 1 }"#, r#"{"a":1,"a":2}"#));
+        assert!(m(
+            r#"{ $.r[1].x[0] = "y" }"#,
+            r#"{"r":[{"x":1},{"x":["y"]}],"z":0}"#
+        ));
+        assert!(!m(r#"{ $.r[2] NOT EXISTS }"#, r#"{"r":[1,2] "#));
+        assert!(m(r#"{ $.r[2] NOT EXISTS }"#, r#"{"r":[1,2]}"#));
+        assert!(m(r#"{ $.s.t NOT EXISTS }"#, r#"{"s":"text"}"#));
     }
 
     #[test]

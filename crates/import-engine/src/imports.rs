@@ -50,6 +50,23 @@ pub struct ListImports {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImportCursor(pub i64);
 
+/// That a store is `ENABLED` or `STOPPED_INGESTION`, as imports into it and Logs import tasks
+/// out of it need: pending deletion is `InactiveEventDataStore`, a passing state
+/// `InvalidEventDataStoreStatus`.
+pub(crate) fn require_settled(eds: &event_store::EventDataStore) -> Result<(), EngineError> {
+    match eds.status {
+        EventDataStoreStatus::Enabled | EventDataStoreStatus::StoppedIngestion => Ok(()),
+        EventDataStoreStatus::PendingDeletion => {
+            Err(EngineError::InactiveEventDataStore(eds.arn.clone()))
+        }
+        status => Err(EngineError::InvalidEventDataStoreStatus {
+            arn: eds.arn.clone(),
+            status,
+            needed: None,
+        }),
+    }
+}
+
 impl Engine {
     /// An import of this scope, or `ImportNotFound`.
     pub fn get_import(&self, scope: &Scope, id: &str) -> Result<ImportRecord, EngineError> {
@@ -62,19 +79,7 @@ impl Engine {
     /// Whether a store may receive an import: it is `ENABLED` or `STOPPED_INGESTION` (not
     /// pending deletion, not in a passing state) and collects CloudTrail events.
     fn admit_destination(&self, eds: event_store::EventDataStore) -> Result<i64, EngineError> {
-        match eds.status {
-            EventDataStoreStatus::Enabled | EventDataStoreStatus::StoppedIngestion => {}
-            EventDataStoreStatus::PendingDeletion => {
-                return Err(EngineError::InactiveEventDataStore(eds.arn))
-            }
-            status => {
-                return Err(EngineError::InvalidEventDataStoreStatus {
-                    arn: eds.arn,
-                    status,
-                    needed: None,
-                })
-            }
-        }
+        require_settled(&eds)?;
         let eds = EventDataStore::from(eds);
         if !collects_trail_events(&eds.selectors) {
             return Err(EngineError::InvalidEventDataStoreCategory(eds.arn));

@@ -8,8 +8,7 @@ use crate::engine::RetentionPolicy;
 use crate::scope::{CloudTrailArn, PARTITIONS};
 use crate::{Engine, EngineError, Page, Scope};
 use event_store::{
-    EventDataStoreStatus, LogBatch, LogGroup, LogTask, LogTaskBusy, LogTaskFilter, LogTaskStatus,
-    NewLogTask,
+    LogBatch, LogGroup, LogTask, LogTaskBusy, LogTaskFilter, LogTaskStatus, NewLogTask,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -150,19 +149,7 @@ impl Engine {
             )));
         }
         let eds = self.task_source(&r.scope, &r.source_arn)?;
-        match eds.status {
-            EventDataStoreStatus::Enabled | EventDataStoreStatus::StoppedIngestion => {}
-            EventDataStoreStatus::PendingDeletion => {
-                return Err(EngineError::InactiveEventDataStore(eds.arn))
-            }
-            status => {
-                return Err(EngineError::InvalidEventDataStoreStatus {
-                    arn: eds.arn,
-                    status,
-                    needed: None,
-                })
-            }
-        }
+        crate::imports::require_settled(&eds)?;
         let from_ms = r
             .start_ms
             .unwrap_or(i64::MIN)
