@@ -193,13 +193,28 @@ async fn answer(
             "The request body must be a JSON object.",
         ));
     }
-    if service == Service::CloudTrail && op == "ListEventDataStores" {
-        // The one operation that declares its own error for a bad page size.
-        if let Some(n) = input.get("MaxResults").and_then(Value::as_i64) {
+    let own_page_error = match op {
+        "ListEventDataStores" | "ListQueries" => Some("MaxResults"),
+        "GetQueryResults" => Some("MaxQueryResults"),
+        _ => None,
+    };
+    if let (Service::CloudTrail, Some(member)) = (service, own_page_error) {
+        // The operations that declare their own error for a bad page size.
+        if let Some(n) = input.get(member).and_then(Value::as_i64) {
             if !(1..=1000).contains(&n) {
                 return Err(ApiError::new(
                     ErrorCode::InvalidMaxResults,
-                    format!("MaxResults {n} is not valid: it must be between 1 and 1000."),
+                    format!("{member} {n} is not valid: it must be between 1 and 1000."),
+                ));
+            }
+        }
+    }
+    if service == Service::CloudTrail && op == "ListQueries" {
+        if let Some(s) = input.get("QueryStatus").and_then(Value::as_str) {
+            if crate::wire::parse_query_status(s).is_none() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidQueryStatus,
+                    format!("The query status {s} is not valid."),
                 ));
             }
         }

@@ -5,7 +5,8 @@ use crate::token::Tokens;
 use crate::wire::*;
 use crate::{App, Ctx};
 use import_engine::{
-    CreateEventDataStore, ImportCursor, ListImports, StartImport, Tag, UpdateEventDataStore,
+    CreateEventDataStore, ImportCursor, ListImports, ListQueries, StartImport, StartQuery, Tag,
+    UpdateEventDataStore, MAX_QUERY_RESULTS,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -32,6 +33,11 @@ pub const OPERATIONS: &[&str] = &[
     "StopImport",
     "ListImports",
     "ListImportFailures",
+    "StartQuery",
+    "GetQueryResults",
+    "DescribeQuery",
+    "ListQueries",
+    "CancelQuery",
 ];
 
 /// Runs one CloudTrail operation on an input the model already checked.
@@ -53,6 +59,11 @@ pub fn dispatch(app: &App, ctx: &Ctx, op: &str, input: Value) -> Result<Value, A
         "StopImport" => out(stop_import(app, ctx, decode(input)?)),
         "ListImports" => out(list_imports(app, ctx, decode(input)?)),
         "ListImportFailures" => out(list_failures(app, ctx, decode(input)?)),
+        "StartQuery" => out(start_query(app, ctx, decode(input)?)),
+        "GetQueryResults" => out(get_query_results(app, ctx, decode(input)?)),
+        "DescribeQuery" => out(describe_query(app, ctx, decode(input)?)),
+        "ListQueries" => out(list_queries(app, ctx, decode(input)?)),
+        "CancelQuery" => out(cancel_query(app, ctx, decode(input)?)),
         _ => Err(ApiError::new(
             ErrorCode::UnknownOperation,
             format!("Operation {op} is not supported by this emulator."),
@@ -315,5 +326,150 @@ fn list_failures(
     Ok(ListImportFailuresResponse {
         failures: page.items.iter().map(ImportFailureListItem::from).collect(),
         next_token: page.next.map(|n| tokens.num_token(n)),
+    })
+}
+
+fn start_query(app: &App, ctx: &Ctx, r: StartQueryRequest) -> Result<StartQueryResponse, ApiError> {
+    let Some(statement) = r.query_statement else {
+        return Err(invalid("QueryStatement is required."));
+    };
+    if r.event_data_store_owner_account_id.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedOperation,
+            "EventDataStoreOwnerAccountId names a store shared through Lake Formation, which trailport does not have.",
+        ));
+    }
+    let q = app.engine.start_query(StartQuery {
+        scope: ctx.scope(),
+        statement,
+        delivery_uri: r.delivery_s3_uri,
+        alias: r.query_alias,
+        parameters: r.query_parameters.unwrap_or_default(),
+        names: false,
+    })?;
+    Ok(StartQueryResponse { query_id: q.id })
+}
+
+/// The query a request names by `QueryId` (a `QueryAlias` names dashboard queries, which
+/// trailport does not have).
+fn query_id(r: &QueryIdRequest) -> Result<&str, ApiError> {
+    match (&r.query_id, &r.query_alias) {
+        (Some(id), _) => Ok(id),
+        (None, Some(_)) => Err(ApiError::new(
+            ErrorCode::UnsupportedOperation,
+            "QueryAlias names queries of CloudTrail Lake dashboards, which trailport does not have.",
+        )),
+        (None, None) => Err(invalid("QueryId is required.")),
+    }
+}
+
+fn get_query_results(
+    app: &App,
+    ctx: &Ctx,
+    r: QueryIdRequest,
+) -> Result<GetQueryResultsResponse, ApiError> {
+    let id = query_id(&r)?;
+    let tokens = Tokens::new("GetQueryResults", &[id], ErrorCode::InvalidNextToken);
+    let after = tokens.num_cursor(r.next_token.as_deref())?.unwrap_or(0);
+    let page = app.engine.query_results(
+        &ctx.scope(),
+        id,
+        after,
+        r.max_query_results.unwrap_or(MAX_QUERY_RESULTS),
+    )?;
+    let q = &page.query;
+    let rows = page
+        .rows
+        .into_iter()
+        .map(|cells| {
+            q.columns
+                .iter()
+                .zip(cells)
+                .map(|(name, value)| {
+                    let mut m = serde_json::Map::new();
+                    m.insert(name.clone(), Value::String(value));
+                    m
+                })
+                .collect()
+        })
+        .collect::<Vec<_>>();
+    Ok(GetQueryResultsResponse {
+        query_status: query_status(q.status),
+        query_statistics: QueryStatisticsOut {
+            results_count: rows.len() as i64,
+            total_results_count: q.stats.results_count,
+            bytes_scanned: q.stats.bytes_scanned,
+        },
+        query_result_rows: rows,
+        next_token: page.next.map(|n| tokens.num_token(n)),
+        error_message: q.error_message.clone(),
+    })
+}
+
+fn describe_query(
+    app: &App,
+    ctx: &Ctx,
+    r: QueryIdRequest,
+) -> Result<DescribeQueryResponse, ApiError> {
+    let q = app.engine.describe_query(&ctx.scope(), query_id(&r)?)?;
+    Ok(DescribeQueryResponse::from_record(&q))
+}
+
+fn list_queries(
+    app: &App,
+    ctx: &Ctx,
+    r: ListQueriesRequest,
+) -> Result<ListQueriesResponse, ApiError> {
+    let start = r.start_time.map(|s| s.to_string());
+    let end = r.end_time.map(|s| s.to_string());
+    let filters = [
+        r.event_data_store.as_str(),
+        start.as_deref().unwrap_or(""),
+        end.as_deref().unwrap_or(""),
+        r.query_status.as_deref().unwrap_or(""),
+    ];
+    let tokens = Tokens::new("ListQueries", &filters, ErrorCode::InvalidNextToken);
+    let before = match tokens.cursor(r.next_token.as_deref())? {
+        None => None,
+        Some(c) => {
+            let (ms, id) = c.split_once('.').ok_or_else(|| {
+                ApiError::new(ErrorCode::InvalidNextToken, "The NextToken is not valid.")
+            })?;
+            let ms = i64::from_str_radix(ms, 16).map_err(|_| {
+                ApiError::new(ErrorCode::InvalidNextToken, "The NextToken is not valid.")
+            })?;
+            Some((ms, id.to_string()))
+        }
+    };
+    let page = app.engine.list_queries(&ListQueries {
+        scope: ctx.scope(),
+        eds: r.event_data_store,
+        start_ms: r.start_time.map(millis),
+        end_ms: r.end_time.map(millis),
+        status: r.query_status.as_deref().and_then(parse_query_status),
+        before,
+        limit: r.max_results.unwrap_or(DEFAULT_PAGE),
+    })?;
+    Ok(ListQueriesResponse {
+        queries: page
+            .items
+            .iter()
+            .map(|q| QueryListItem {
+                query_id: q.id.clone(),
+                query_status: query_status(q.status),
+                creation_time: seconds(q.created_ms),
+            })
+            .collect(),
+        next_token: page
+            .next
+            .map(|(ms, id)| tokens.token(&format!("{ms:x}.{id}"))),
+    })
+}
+
+fn cancel_query(app: &App, ctx: &Ctx, r: QueryIdRequest) -> Result<CancelQueryResponse, ApiError> {
+    let q = app.engine.cancel_query(&ctx.scope(), query_id(&r)?)?;
+    Ok(CancelQueryResponse {
+        query_id: q.id,
+        query_status: query_status(q.status),
     })
 }

@@ -5,7 +5,8 @@
 
 use import_engine::{
     AdvancedEventSelector, AdvancedFieldSelector, BillingMode, EventDataStore,
-    EventDataStoreStatus, FailureRecord, FailureStatus, ImportRecord, ImportStatus, Tag,
+    EventDataStoreStatus, FailureRecord, FailureStatus, ImportRecord, ImportStatus, QueryRecord,
+    QueryStatus, Tag,
 };
 use serde::{Deserialize, Serialize};
 
@@ -491,3 +492,154 @@ pub struct ListTagsResponse {
 /// An empty response body, `{}`.
 #[derive(Serialize)]
 pub struct Empty {}
+
+// ---------------------------------------------------------------------------------------------
+// Lake queries
+
+/// `QueryStatus` on the wire.
+pub fn query_status(s: QueryStatus) -> &'static str {
+    match s {
+        QueryStatus::Queued => "QUEUED",
+        QueryStatus::Running => "RUNNING",
+        QueryStatus::Finished => "FINISHED",
+        QueryStatus::Failed => "FAILED",
+        QueryStatus::Cancelled => "CANCELLED",
+        QueryStatus::TimedOut => "TIMED_OUT",
+    }
+}
+
+pub fn parse_query_status(s: &str) -> Option<QueryStatus> {
+    QueryStatus::ALL.into_iter().find(|v| query_status(*v) == s)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StartQueryRequest {
+    pub query_statement: Option<String>,
+    pub delivery_s3_uri: Option<String>,
+    pub query_alias: Option<String>,
+    pub query_parameters: Option<Vec<String>>,
+    pub event_data_store_owner_account_id: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StartQueryResponse {
+    pub query_id: String,
+}
+
+/// GetQueryResults, DescribeQuery and CancelQuery: the deprecated `EventDataStore` member is
+/// accepted and not used (a query may read several stores).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct QueryIdRequest {
+    #[allow(dead_code)]
+    pub event_data_store: Option<String>,
+    pub query_id: Option<String>,
+    pub query_alias: Option<String>,
+    pub next_token: Option<String>,
+    pub max_query_results: Option<usize>,
+    #[allow(dead_code)]
+    pub refresh_id: Option<String>,
+    #[allow(dead_code)]
+    pub event_data_store_owner_account_id: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct QueryStatisticsOut {
+    pub results_count: i64,
+    pub total_results_count: i64,
+    pub bytes_scanned: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetQueryResultsResponse {
+    pub query_status: &'static str,
+    pub query_statistics: QueryStatisticsOut,
+    pub query_result_rows: Vec<Vec<serde_json::Map<String, serde_json::Value>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeStatisticsOut {
+    pub events_matched: i64,
+    pub events_scanned: i64,
+    pub bytes_scanned: i64,
+    pub execution_time_in_millis: i64,
+    pub creation_time: f64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeQueryResponse {
+    pub query_id: String,
+    pub query_string: String,
+    pub query_status: &'static str,
+    pub query_statistics: DescribeStatisticsOut,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_s3_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_status: Option<String>,
+}
+
+impl DescribeQueryResponse {
+    pub fn from_record(q: &QueryRecord) -> Self {
+        DescribeQueryResponse {
+            query_id: q.id.clone(),
+            query_string: q.statement.clone(),
+            query_status: query_status(q.status),
+            query_statistics: DescribeStatisticsOut {
+                events_matched: q.stats.events_matched,
+                events_scanned: q.stats.events_scanned,
+                bytes_scanned: q.stats.bytes_scanned,
+                execution_time_in_millis: q.stats.exec_ms,
+                creation_time: seconds(q.created_ms),
+            },
+            error_message: q.error_message.clone(),
+            delivery_s3_uri: q.delivery_uri.clone(),
+            delivery_status: q.delivery_status.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListQueriesRequest {
+    pub event_data_store: String,
+    pub next_token: Option<String>,
+    pub max_results: Option<usize>,
+    pub start_time: Option<f64>,
+    pub end_time: Option<f64>,
+    pub query_status: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct QueryListItem {
+    pub query_id: String,
+    pub query_status: &'static str,
+    pub creation_time: f64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListQueriesResponse {
+    pub queries: Vec<QueryListItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CancelQueryResponse {
+    pub query_id: String,
+    pub query_status: &'static str,
+}

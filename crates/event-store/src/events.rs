@@ -98,7 +98,7 @@ impl Store {
     }
 
     /// The bytes of one record of a stored log file, through the cache of inflated files.
-    pub(crate) fn record_bytes(
+    pub fn record_bytes(
         &self,
         log_file: i64,
         offset: usize,

@@ -21,6 +21,7 @@ mod error;
 mod events;
 mod imports;
 mod logs;
+mod queries;
 mod schema;
 mod tags;
 mod write;
@@ -37,6 +38,7 @@ pub use logs::{
     LogTaskBusy, LogTaskFilter, LogTaskStatus, NewLogTask, StreamOrder, FIRST_POSITION,
     LAST_POSITION,
 };
+pub use queries::{NewQuery, QueryFilter, QueryRecord, QueryStats, QueryStatus};
 pub use tags::Tag;
 pub use write::{EventRow, FailureRow, FileWrite};
 

@@ -198,6 +198,41 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX log_events_by_group ON log_events(group_num, timestamp_ms, num);
     CREATE INDEX log_events_by_stream ON log_events(stream_num, timestamp_ms, num);
     "#,
+    r#"
+    CREATE TABLE queries (
+        id              TEXT PRIMARY KEY,
+        account         TEXT NOT NULL,
+        region          TEXT NOT NULL,
+        statement       TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        error_message   TEXT,
+        delivery_uri    TEXT,
+        delivery_status TEXT,
+        columns         TEXT NOT NULL DEFAULT '[]',
+        events_scanned  INTEGER NOT NULL DEFAULT 0,
+        events_matched  INTEGER NOT NULL DEFAULT 0,
+        bytes_scanned   INTEGER NOT NULL DEFAULT 0,
+        results_count   INTEGER NOT NULL DEFAULT 0,
+        exec_ms         INTEGER NOT NULL DEFAULT 0,
+        created_ms      INTEGER NOT NULL,
+        ended_ms        INTEGER,
+        owner           TEXT,
+        names           INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX queries_by_scope ON queries(account, region, status);
+    CREATE TABLE query_stores (
+        eds_num     INTEGER NOT NULL,
+        query_id    TEXT NOT NULL REFERENCES queries(id) ON DELETE CASCADE,
+        PRIMARY KEY (eds_num, query_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX query_stores_by_query ON query_stores(query_id);
+    CREATE TABLE query_rows (
+        query_id    TEXT NOT NULL REFERENCES queries(id) ON DELETE CASCADE,
+        row_no      INTEGER NOT NULL,
+        cells       TEXT NOT NULL,
+        PRIMARY KEY (query_id, row_no)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Refuses a database written by a newer build, without changing anything.

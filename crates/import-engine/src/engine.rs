@@ -74,6 +74,8 @@ pub struct EngineConfig {
     /// Refuse FilterLogEvents on `INFREQUENT_ACCESS` groups, as AWS does (trailport serves it
     /// by default, so imported events can be read).
     pub strict_log_class: bool,
+    /// A Lake query still running after this long ends TIMED_OUT, keeping the rows found.
+    pub query_timeout: Duration,
 }
 
 impl Default for EngineConfig {
@@ -92,6 +94,7 @@ impl Default for EngineConfig {
             pace_per_batch: None,
             after_log_batch: None,
             strict_log_class: false,
+            query_timeout: Duration::from_secs(3600),
         }
     }
 }

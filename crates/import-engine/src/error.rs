@@ -70,6 +70,20 @@ pub enum EngineError {
     LogGroupBusy(String),
     #[error("The log group {0} is of log-group-class INFREQUENT_ACCESS. FilterLogEvents is not supported for this log class.")]
     LogClassNotSupported(String),
+    #[error("{0}")]
+    InvalidQueryStatement(String),
+    #[error("The query ID does not exist or does not map to a query: {0}")]
+    QueryIdNotFound(String),
+    #[error("You are already running the maximum number of concurrent queries ({0}). Wait a minute for some queries to finish, and then run the query again.")]
+    MaxConcurrentQueries(usize),
+    #[error("{0}")]
+    InactiveQuery(String),
+    #[error("{0}")]
+    InvalidMaxResults(String),
+    #[error("{0}")]
+    InvalidDateRange(String),
+    #[error("{0}")]
+    UnsupportedOperation(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the import run failed: {0}")]

@@ -28,6 +28,7 @@ mod lease;
 mod log_groups;
 mod log_tasks;
 mod owner;
+mod queries;
 mod runner;
 mod scope;
 mod selectors;
@@ -46,6 +47,7 @@ pub use event_store::{
     ImportStatistics, ImportStatus, LogBatch, LogEventRow, LogGroup, LogPosition, LogStream,
     LogTask, LogTaskStatus, StoredEvent, StreamOrder, Tag,
 };
+pub use event_store::{QueryRecord, QueryStats, QueryStatus};
 pub use filter_pattern::{FilterPattern, PatternError};
 pub use imports::{ImportCursor, ListImports, StartImport};
 pub use log_groups::{
@@ -55,6 +57,10 @@ pub use log_groups::{
 pub use log_tasks::{
     imported_log_group_name, BatchFn, BatchHook, CreateLogTask, DescribeLogTasks, TaskControl,
     FIRST_IMPORTABLE_MS, IMPORTED_LOG_GROUP_CLASS, MAX_TASKS_IN_PROGRESS,
+};
+pub use queries::{
+    ListQueries, QueryResults, StartQuery, MAX_ACTIVE_QUERIES, MAX_QUERY_RESULTS,
+    QUERY_RETENTION_MS,
 };
 pub use runner::{count_only, CommitHook, DiscoveredFn, Progress, ProgressFn, RunControl};
 pub use scope::{partition_of, CloudTrailArn, Scope, PARTITIONS};

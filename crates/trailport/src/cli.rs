@@ -42,6 +42,31 @@ pub enum Command {
     LogsImport(LogsImportArgs),
     /// Read a CloudWatch Logs group that an import task wrote.
     Logs(LogsArgs),
+    /// Run a CloudTrail Lake SQL query (Trino SELECT) over the stored events, offline: the
+    /// same engine operation as StartQuery and GetQueryResults.
+    Query(QueryArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct QueryArgs {
+    /// The statement, e.g. `SELECT eventName, count(*) FROM trailport GROUP BY 1`. FROM takes a
+    /// store's ID, as in Lake, or here also its name (`trailport` is the store `trailport
+    /// import` fills).
+    pub statement: String,
+    /// The SQLite database.
+    #[arg(long, default_value = "trailport.db")]
+    pub db: PathBuf,
+    /// How to print the rows: an aligned table, GetQueryResults-shaped JSON rows, or CSV with
+    /// a header.
+    #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+    pub format: QueryFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryFormat {
+    Table,
+    Json,
+    Csv,
 }
 
 #[derive(Args, Debug)]

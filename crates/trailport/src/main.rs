@@ -6,6 +6,7 @@ mod cli;
 mod import;
 mod logs;
 mod output;
+mod query;
 mod serve;
 mod sources;
 mod synth;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         cli::Command::Bench(a) => bench::run(a),
         cli::Command::LogsImport(a) => logs::import(a),
         cli::Command::Logs(a) => logs::read(a),
+        cli::Command::Query(a) => query::run(a),
     };
     match result {
         Ok(code) => code,

@@ -36,6 +36,11 @@ pub fn run(a: ServeArgs) -> anyhow::Result<ExitCode> {
     for id in engine.resume_interrupted()? {
         eprintln!("resuming import {id}");
     }
+    // Lake queries it was running cannot go on (their rows are incomplete): they end FAILED.
+    let failed = engine.fail_interrupted_queries()?;
+    if failed > 0 {
+        eprintln!("{failed} interrupted queries marked FAILED");
+    }
     // And so do Logs import tasks, at their first unwritten batch.
     for id in engine.resume_log_tasks()? {
         eprintln!("resuming import task {id}");
