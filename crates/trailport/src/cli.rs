@@ -56,8 +56,8 @@ pub struct QueryArgs {
     /// The SQLite database.
     #[arg(long, default_value = "trailport.db")]
     pub db: PathBuf,
-    /// How to print the rows: an aligned table, GetQueryResults-shaped JSON rows, or CSV with
-    /// a header.
+    /// How to print the rows: an aligned table (widths from the first 1000 rows), JSON lines
+    /// (each row as GetQueryResults gives it: a list of one-key objects), or CSV with a header.
     #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
     pub format: QueryFormat,
 }

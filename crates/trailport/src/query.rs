@@ -68,77 +68,79 @@ pub fn run(a: QueryArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_FAILED));
         }
     }
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    let names = &ended.columns;
+    // Rows are read a page at a time (memory stays flat however many there are); a table
+    // takes its column widths from the first page.
     let mut after = 0;
+    let mut widths: Vec<usize> = Vec::new();
+    let mut first = true;
     loop {
         let page = engine.query_results(&scope, &ended.id, after, MAX_QUERY_RESULTS)?;
         after += page.rows.len() as i64;
-        rows.extend(page.rows);
+        match a.format {
+            QueryFormat::Json => {
+                for r in &page.rows {
+                    let row: Vec<serde_json::Value> = names
+                        .iter()
+                        .zip(r)
+                        .map(|(n, v)| serde_json::json!({ n: v }))
+                        .collect();
+                    serde_json::to_writer(&mut out, &row)?;
+                    writeln!(out)?;
+                }
+            }
+            QueryFormat::Csv => {
+                if first {
+                    writeln!(out, "{}", csv_line(names))?;
+                }
+                for r in &page.rows {
+                    writeln!(out, "{}", csv_line(r))?;
+                }
+            }
+            QueryFormat::Table => {
+                if first {
+                    widths = names.iter().map(|n| n.chars().count()).collect();
+                    for r in &page.rows {
+                        for (w, c) in widths.iter_mut().zip(r) {
+                            *w = (*w).max(c.chars().count().min(MAX_CELL));
+                        }
+                    }
+                    writeln!(out, "{}", table_line(names, &widths))?;
+                    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+                    writeln!(out, "{}", rule.join("-+-"))?;
+                }
+                for r in &page.rows {
+                    writeln!(out, "{}", table_line(r, &widths))?;
+                }
+            }
+        }
+        first = false;
         if page.next.is_none() {
             break;
         }
     }
-    let out = std::io::stdout();
-    let mut out = std::io::BufWriter::new(out.lock());
-    let names = &ended.columns;
-    match a.format {
-        QueryFormat::Json => {
-            let json: Vec<Vec<serde_json::Value>> = rows
-                .iter()
-                .map(|r| {
-                    names
-                        .iter()
-                        .zip(r)
-                        .map(|(n, v)| serde_json::json!({ n: v }))
-                        .collect()
-                })
-                .collect();
-            serde_json::to_writer(&mut out, &json)?;
-            writeln!(out)?;
-        }
-        QueryFormat::Csv => {
-            writeln!(out, "{}", csv_line(names))?;
-            for r in &rows {
-                writeln!(out, "{}", csv_line(r))?;
-            }
-        }
-        QueryFormat::Table => {
-            let mut widths: Vec<usize> = names.iter().map(|n| n.chars().count()).collect();
-            for r in &rows {
-                for (w, c) in widths.iter_mut().zip(r) {
-                    *w = (*w).max(c.chars().count().min(80));
-                }
-            }
-            let line = |cells: &[String]| -> String {
-                cells
-                    .iter()
-                    .zip(&widths)
-                    .map(|(c, w)| {
-                        let c: String = c.chars().take(80).collect();
-                        format!("{c:<w$}")
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-                    .trim_end()
-                    .to_string()
-            };
-            writeln!(out, "{}", line(names))?;
-            writeln!(
-                out,
-                "{}",
-                widths
-                    .iter()
-                    .map(|w| "-".repeat(*w))
-                    .collect::<Vec<_>>()
-                    .join("-+-")
-            )?;
-            for r in &rows {
-                writeln!(out, "{}", line(r))?;
-            }
-        }
-    }
     out.flush()?;
     Ok(ExitCode::from(EXIT_COMPLETED))
+}
+
+/// The widest a table cell is printed.
+const MAX_CELL: usize = 80;
+
+/// One row of the table: cells padded to their column's width, long ones cut.
+fn table_line(cells: &[String], widths: &[usize]) -> String {
+    cells
+        .iter()
+        .zip(widths)
+        .map(|(c, w)| {
+            let c: String = c.chars().take(MAX_CELL).collect();
+            format!("{c:<w$}")
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+        .trim_end()
+        .to_string()
 }
 
 /// One CSV record (RFC 4180 quoting).
