@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Drives `trailport serve` with the real AWS CLI and boto3 (from PyPI, in a local venv):
 # create a store, import the fixture bucket, poll, list imports and failures, stop and retry,
-# copy the store into CloudWatch Logs and filter it, and check the printed JSON. Usage: bash scripts/aws-cli-smoke.sh  (builds the release binary).
+# copy the store into CloudWatch Logs and filter it, query it with Lake SQL, and check the printed JSON. Usage: bash scripts/aws-cli-smoke.sh  (builds the release binary).
 # Imports are held mid-way by a gate file (the server's writer waits after a commit while it
 # exists), never by timing, so the script proves the same on any machine.
 set -euo pipefail
@@ -174,5 +174,41 @@ ok "logs filter-log-events --filter-pattern (JSON)"
 if aws logs describe-import-tasks --limit 51 2>"$work/err"; then exit 1; fi
 grep -q "InvalidParameterException" "$work/err"
 ok "logs describe-import-tasks --limit 51: InvalidParameterException"
+
+# Lake queries over the same store (the whole fixture): a golden query of the corpus, whose
+# answer DuckDB computed, through start-query, describe-query and get-query-results.
+sql=$(sed "s/\$EDS/$eds_id/g" "$root/fixtures/lake-queries/queries/003-doc3-api-count.sql")
+out=$(aws cloudtrail start-query --query-statement "$sql")
+check "$out" 'len(j["QueryId"]) == 36' "cloudtrail start-query"
+ok "cloudtrail start-query"
+qid=$("$venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["QueryId"])' "$out")
+for _ in $(seq 600); do
+  out=$(aws cloudtrail describe-query --query-id "$qid")
+  "$venv/bin/python" -c 'import json,sys; sys.exit(json.loads(sys.argv[1])["QueryStatus"] in ("QUEUED", "RUNNING"))' "$out" && break
+  sleep 0.1
+done
+check "$out" 'j["QueryStatus"] == "FINISHED" and j["QueryStatistics"]["EventsScanned"] > 0 and j["QueryString"].startswith("-- AWS docs example 3")' "cloudtrail describe-query"
+ok "cloudtrail describe-query"
+out=$(aws cloudtrail get-query-results --query-id "$qid")
+check "$out" 'j["QueryStatus"] == "FINISHED" and [[list(c.values())[0] for c in r] for r in j["QueryResultRows"]] == json.load(open("'"$root"'/fixtures/lake-queries/expected/003-doc3-api-count.json"))["rows"] and [list(c) for c in j["QueryResultRows"][0]] == [["eventSource"], ["eventName"], ["apiCount"]]' "cloudtrail get-query-results"
+ok "cloudtrail get-query-results: the rows DuckDB computed"
+if aws cloudtrail start-query --query-statement "SELECT nothing FROM $eds_id" 2>"$work/err"; then exit 1; fi
+grep -q "InvalidQueryStatementException" "$work/err"
+ok "cloudtrail start-query of a bad statement: InvalidQueryStatementException"
+"$venv/bin/python" - "$endpoint" "$qid" <<'PY'
+import sys, boto3
+ct = boto3.client("cloudtrail", endpoint_url=sys.argv[1], region_name="us-east-1")
+whole = ct.get_query_results(QueryId=sys.argv[2])["QueryResultRows"]
+rows, token = [], None
+while True:
+    page = ct.get_query_results(QueryId=sys.argv[2], MaxQueryResults=7, **({"NextToken": token} if token else {}))
+    rows += page["QueryResultRows"]
+    token = page.get("NextToken")
+    if not token:
+        break
+assert rows == whole and len(whole) > 7, (len(rows), len(whole))
+print("ok - boto3: get_query_results in pages of 7 gives the same rows")
+PY
+passed=$((passed + 1))
 
 echo "$passed passed, 0 failed"

@@ -126,8 +126,19 @@ impl Store {
             .ok_or_else(|| StoreError::LogFile(log_file, "record span out of range".into()))
     }
 
-    /// The inflated text of a stored log file.
-    fn log_file_text(&self, log_file: i64) -> Result<Vec<u8>, StoreError> {
+    /// The compressed size of a stored log file, if there is one of that number.
+    pub fn log_file_gz_len(&self, log_file: i64) -> Result<Option<i64>, StoreError> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .prepare_cached("SELECT length(gz) FROM log_files WHERE num = ?1")?
+            .query_row([log_file], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The inflated text of a stored log file (a record is the span `offset .. offset + len`
+    /// of it).
+    pub fn log_file_text(&self, log_file: i64) -> Result<Vec<u8>, StoreError> {
         let gz: Vec<u8> = self
             .conn
             .prepare_cached("SELECT gz FROM log_files WHERE num = ?1")?

@@ -96,6 +96,16 @@ impl Engine {
         })
     }
 
+    /// The plan SQLite chooses for a statement (which indexes it walks), one line per step.
+    pub fn explain_query(
+        &self,
+        scope: &Scope,
+        statement: &str,
+    ) -> Result<Vec<String>, EngineError> {
+        let plan = self.plan_query(scope, statement, true)?;
+        lake_sql::exec::explain(&self.db_path, &plan).map_err(|e| EngineError::Run(e.to_string()))
+    }
+
     /// StartQuery: the statement is checked now; the query runs in the background (a server)
     /// or when the caller calls [`Engine::run_query`] (the command line).
     pub fn start_query(self: &Arc<Self>, r: StartQuery) -> Result<QueryRecord, EngineError> {

@@ -381,3 +381,22 @@ fn a_background_query_can_be_cancelled_while_it_scans() {
     let d = env.engine.describe_query(&scope(), &q.id).unwrap();
     assert_eq!(d.status, QueryStatus::Cancelled);
 }
+
+#[test]
+fn conditions_on_indexed_columns_use_the_store_indexes() {
+    let env = env(false);
+    let plan = |sql: String| env.engine.explain_query(&scope(), &sql).unwrap().join("\n");
+    // A time range walks the eventTime index: no full scan of the events.
+    let p = plan(format!(
+        "SELECT eventName FROM {} WHERE eventTime > '2024-01-01' AND eventTime < '2024-02-01'",
+        env.eds
+    ));
+    assert!(p.contains("events_by_time"), "{p}");
+    // Grouping by eventName walks the name index in order: no sort of the names.
+    let p = plan(format!(
+        "SELECT eventName, count(*) FROM {} GROUP BY 1",
+        env.eds
+    ));
+    assert!(p.contains("events_by_name"), "{p}");
+    assert!(!p.contains("TEMP B-TREE FOR GROUP BY"), "{p}");
+}

@@ -62,7 +62,7 @@ pub fn run(
         .map_err(fail)?;
     let reader = Store::open_read_only(db).map_err(|e| RunError::Failed(e.to_string()))?;
     let stats = Arc::new(Counters::default());
-    register(&conn, now_ms, reader, plan.paths.clone(), stats.clone()).map_err(fail)?;
+    register(&conn, db, now_ms, reader, plan.paths.clone(), stats.clone()).map_err(fail)?;
     conn.progress_handler(2000, Some(interrupt));
     let sql = finish(plan);
     let mut stmt = conn.prepare(&sql).map_err(fail)?;
@@ -94,7 +94,7 @@ pub fn explain(db: &Path, plan: &Plan) -> Result<Vec<String>, RunError> {
     let fail = |e: rusqlite::Error| RunError::Failed(message(&e));
     let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(fail)?;
     let reader = Store::open_read_only(db).map_err(|e| RunError::Failed(e.to_string()))?;
-    register(&conn, 0, reader, plan.paths.clone(), Arc::default()).map_err(fail)?;
+    register(&conn, db, 0, reader, plan.paths.clone(), Arc::default()).map_err(fail)?;
     let mut stmt = conn
         .prepare(&format!("EXPLAIN QUERY PLAN {}", finish(plan)))
         .map_err(fail)?;
@@ -124,15 +124,128 @@ struct Counters {
     records: AtomicU64,
 }
 
-/// The record of the event last asked for, parsed once for all its columns.
+/// The record of the event last asked for, parsed once for all its columns, and the log files
+/// its records come from.
 struct RowCache {
-    reader: Store,
+    texts: Texts,
     num: i64,
     record: Option<Record>,
 }
 
+/// How many bytes of inflated log files a query keeps (at least one file whatever its size).
+const TEXT_CACHE_BYTES: usize = 64 << 20;
+/// Log files at most this large (compressed) are inflated ahead, on a second thread.
+const READ_AHEAD_MAX_GZ: i64 = 8 << 20;
+
+/// The inflated log files a query reads, least recently used first, within
+/// [`TEXT_CACHE_BYTES`]. A scan reads the files of a store mostly in order, so while the
+/// query works on one file a helper thread inflates the next: the second core inflates while
+/// the first parses.
+struct Texts {
+    reader: Store,
+    files: Vec<(i64, Arc<Vec<u8>>)>,
+    bytes: usize,
+    ahead: Option<ReadAhead>,
+}
+
+struct ReadAhead {
+    asked: std::sync::mpsc::SyncSender<i64>,
+    ready: Arc<(
+        std::sync::Mutex<Vec<(i64, Arc<Vec<u8>>)>>,
+        std::sync::Condvar,
+    )>,
+    /// The file asked for last (each is asked for once).
+    last: i64,
+}
+
+impl Texts {
+    fn new(db: &Path, reader: Store) -> Texts {
+        // A second read-only connection of its own inflates ahead; without one, no read-ahead.
+        let ahead = Store::open_read_only(db).ok().map(|store| {
+            let (asked, wanted) = std::sync::mpsc::sync_channel::<i64>(1);
+            let ready: Arc<(
+                std::sync::Mutex<Vec<(i64, Arc<Vec<u8>>)>>,
+                std::sync::Condvar,
+            )> = Arc::default();
+            let shelf = ready.clone();
+            std::thread::Builder::new()
+                .name("query-read-ahead".into())
+                .spawn(move || {
+                    for num in wanted {
+                        let small = store
+                            .log_file_gz_len(num)
+                            .is_ok_and(|n| n.is_some_and(|n| n <= READ_AHEAD_MAX_GZ));
+                        let text = if small {
+                            store.log_file_text(num).ok()
+                        } else {
+                            None
+                        };
+                        let (lock, cv) = &*shelf;
+                        let mut shelf = lock.lock().unwrap_or_else(|p| p.into_inner());
+                        if let Some(text) = text {
+                            shelf.push((num, Arc::new(text)));
+                        }
+                        // Never more than two files wait on the shelf.
+                        while shelf.len() > 2 {
+                            shelf.remove(0);
+                        }
+                        cv.notify_all();
+                    }
+                })
+                .expect("spawn the read-ahead thread");
+            ReadAhead {
+                asked,
+                ready,
+                last: i64::MIN,
+            }
+        });
+        Texts {
+            reader,
+            files: Vec::new(),
+            bytes: 0,
+            ahead,
+        }
+    }
+
+    fn text(&mut self, log_file: i64) -> Result<Arc<Vec<u8>>, event_store::StoreError> {
+        if let Some(i) = self.files.iter().position(|(n, _)| *n == log_file) {
+            let hit = self.files.remove(i);
+            let text = hit.1.clone();
+            self.files.push(hit);
+            return Ok(text);
+        }
+        let mut text = None;
+        if let Some(a) = &mut self.ahead {
+            let (lock, _) = &*a.ready;
+            let mut shelf = lock.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(i) = shelf.iter().position(|(n, _)| *n == log_file) {
+                text = Some(shelf.remove(i).1);
+            }
+            drop(shelf);
+            // Ask for the next file once; never wait for the helper.
+            let next = log_file + 1;
+            if next > a.last {
+                a.last = next;
+                let _ = a.asked.try_send(next);
+            }
+        }
+        let text = match text {
+            Some(t) => t,
+            None => Arc::new(self.reader.log_file_text(log_file)?),
+        };
+        self.bytes += text.len();
+        self.files.push((log_file, text.clone()));
+        while self.bytes > TEXT_CACHE_BYTES && self.files.len() > 1 {
+            let (_, old) = self.files.remove(0);
+            self.bytes -= old.len();
+        }
+        Ok(text)
+    }
+}
+
 fn register(
     conn: &Connection,
+    db: &Path,
     now_ms: i64,
     reader: Store,
     paths: Vec<RecordPath>,
@@ -155,7 +268,7 @@ fn register(
         Ok(in_store)
     })?;
     let cache = std::sync::Mutex::new(RowCache {
-        reader,
+        texts: Texts::new(db, reader),
         num: i64::MIN,
         record: None,
     });
@@ -167,11 +280,14 @@ fn register(
         let which: usize = ctx.get::<i64>(4)? as usize;
         let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
         if c.num != num {
-            let raw = c
-                .reader
-                .record_bytes(log_file, offset as usize, len as usize)
+            let text = c
+                .texts
+                .text(log_file)
                 .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?;
-            c.record = Record::parse(&raw);
+            let raw = text
+                .get(offset as usize..(offset + len) as usize)
+                .ok_or_else(|| user("a stored record's span is outside its log file"))?;
+            c.record = Record::parse(raw);
             c.num = num;
             stats.records.fetch_add(1, Ordering::Relaxed);
         }

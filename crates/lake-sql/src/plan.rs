@@ -823,6 +823,7 @@ impl<'c> Planner<'c> {
                             keys.push(self.expr(e, &scope)?.sql);
                         }
                     }
+                    let keys: Vec<String> = keys.iter().map(|k| self.group_key(k)).collect();
                     write!(sql, " GROUP BY {}", keys.join(", ")).expect("string");
                 }
             }
@@ -859,6 +860,28 @@ impl<'c> Planner<'c> {
             sql,
             cols: items.into_iter().map(|(n, t)| (n, t.ty)).collect(),
         })
+    }
+
+    /// A GROUP BY key that is a store's `eventSource` or `eventName` groups by the interned
+    /// string's number instead: the same groups (one number per string), and SQLite can walk
+    /// the `events_by_name` index in order instead of sorting the strings.
+    fn group_key(&self, key: &str) -> String {
+        let Some(rest) = key.strip_prefix("\"t") else {
+            return key.to_string();
+        };
+        let Some((table, col)) = rest.split_once("\".\"p") else {
+            return key.to_string();
+        };
+        let Some(i) = col.strip_suffix('"').and_then(|c| c.parse::<usize>().ok()) else {
+            return key.to_string();
+        };
+        if !table.bytes().all(|b| b.is_ascii_digit()) {
+            return key.to_string();
+        }
+        match self.paths.borrow().get(i).and_then(narrow) {
+            Some(Narrow::Source | Narrow::Name) => format!("\"t{table}\".\"p{i}_id\""),
+            _ => key.to_string(),
+        }
     }
 
     fn expand(&self, rel: &Rel, items: &mut Vec<(String, Tx)>) {
@@ -2269,17 +2292,19 @@ pub fn store_subquery(num: i64, paths: &[RecordPath]) -> String {
     let mut need_source = false;
     let mut need_name = false;
     for (i, p) in paths.iter().enumerate() {
-        let expr = match (p.path.as_slice(), p.source) {
-            ([c], Source::Field) if c == "eventtime" => "e.event_time".to_string(),
-            ([c], Source::Field) if c == "eventsource" => {
+        let expr = match narrow(p) {
+            Some(Narrow::Time) => "e.event_time".to_string(),
+            Some(Narrow::Source) => {
                 need_source = true;
+                cols.push(format!("e.source AS \"p{i}_id\""));
                 "s_src.value".to_string()
             }
-            ([c], Source::Field) if c == "eventname" => {
+            Some(Narrow::Name) => {
                 need_name = true;
+                cols.push(format!("e.name AS \"p{i}_id\""));
                 "s_name.value".to_string()
             }
-            _ => format!("lk_col(e.num, e.log_file, e.offset, e.len, {i})"),
+            None => format!("lk_col(e.num, e.log_file, e.offset, e.len, {i})"),
         };
         cols.push(format!("{expr} AS \"p{i}\""));
     }
@@ -2290,11 +2315,26 @@ pub fn store_subquery(num: i64, paths: &[RecordPath]) -> String {
         joins.push_str(" JOIN strings s_name ON s_name.num = e.name");
     }
     format!(
-        "(SELECT {} FROM log_files l JOIN events e ON e.log_file = l.num \
-         AND e.num >= l.first_event AND e.num < l.first_event + l.events{joins} \
+        "(SELECT {} FROM events e JOIN log_files l ON l.num = e.log_file{joins} \
          WHERE lk_scan(l.eds_num, {num}, e.len))",
         cols.join(", ")
     )
+}
+
+/// The columns a store's narrow index rows hold, so no record is read for them.
+enum Narrow {
+    Time,
+    Source,
+    Name,
+}
+
+fn narrow(p: &RecordPath) -> Option<Narrow> {
+    match (p.path.as_slice(), p.source) {
+        ([c], Source::Field) if c == "eventtime" => Some(Narrow::Time),
+        ([c], Source::Field) if c == "eventsource" => Some(Narrow::Source),
+        ([c], Source::Field) if c == "eventname" => Some(Narrow::Name),
+        _ => None,
+    }
 }
 
 /// Puts each store's subquery in place of its marker.
