@@ -148,12 +148,12 @@ struct Texts {
     ahead: Option<ReadAhead>,
 }
 
+/// Files the read-ahead thread inflated, waiting to be taken.
+type Shelf = Arc<std::sync::Mutex<Vec<(i64, Arc<Vec<u8>>)>>>;
+
 struct ReadAhead {
     asked: std::sync::mpsc::SyncSender<i64>,
-    ready: Arc<(
-        std::sync::Mutex<Vec<(i64, Arc<Vec<u8>>)>>,
-        std::sync::Condvar,
-    )>,
+    ready: Shelf,
     /// The file asked for last (each is asked for once).
     last: i64,
 }
@@ -163,10 +163,7 @@ impl Texts {
         // A second read-only connection of its own inflates ahead; without one, no read-ahead.
         let ahead = Store::open_read_only(db).ok().map(|store| {
             let (asked, wanted) = std::sync::mpsc::sync_channel::<i64>(1);
-            let ready: Arc<(
-                std::sync::Mutex<Vec<(i64, Arc<Vec<u8>>)>>,
-                std::sync::Condvar,
-            )> = Arc::default();
+            let ready: Shelf = Arc::default();
             let shelf = ready.clone();
             std::thread::Builder::new()
                 .name("query-read-ahead".into())
@@ -180,8 +177,7 @@ impl Texts {
                         } else {
                             None
                         };
-                        let (lock, cv) = &*shelf;
-                        let mut shelf = lock.lock().unwrap_or_else(|p| p.into_inner());
+                        let mut shelf = shelf.lock().unwrap_or_else(|p| p.into_inner());
                         if let Some(text) = text {
                             shelf.push((num, Arc::new(text)));
                         }
@@ -189,7 +185,6 @@ impl Texts {
                         while shelf.len() > 2 {
                             shelf.remove(0);
                         }
-                        cv.notify_all();
                     }
                 })
                 .expect("spawn the read-ahead thread");
@@ -216,8 +211,7 @@ impl Texts {
         }
         let mut text = None;
         if let Some(a) = &mut self.ahead {
-            let (lock, _) = &*a.ready;
-            let mut shelf = lock.lock().unwrap_or_else(|p| p.into_inner());
+            let mut shelf = a.ready.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(i) = shelf.iter().position(|(n, _)| *n == log_file) {
                 text = Some(shelf.remove(i).1);
             }
