@@ -25,6 +25,7 @@ pub enum ErrorCode {
     MaxConcurrentQueries,
     QueryIdNotFound,
     UnsupportedOperation,
+    S3BucketDoesNotExist,
     InternalFailure,
     InvalidEventDataStoreCategory,
     InvalidEventDataStoreStatus,
@@ -70,6 +71,7 @@ impl ErrorCode {
             MaxConcurrentQueries => "MaxConcurrentQueriesException",
             QueryIdNotFound => "QueryIdNotFoundException",
             UnsupportedOperation => "UnsupportedOperationException",
+            S3BucketDoesNotExist => "S3BucketDoesNotExistException",
             InternalFailure => "InternalFailure",
             InvalidEventDataStoreCategory => "InvalidEventDataStoreCategoryException",
             InvalidEventDataStoreStatus => "InvalidEventDataStoreStatusException",
@@ -214,6 +216,7 @@ impl From<EngineError> for ApiError {
             EngineError::InvalidMaxResults(_) => C::InvalidMaxResults,
             EngineError::InvalidDateRange(_) => C::InvalidDateRange,
             EngineError::UnsupportedOperation(_) => C::UnsupportedOperation,
+            EngineError::S3BucketDoesNotExist(_) => C::S3BucketDoesNotExist,
             EngineError::Store(_) | EngineError::Run(_) => C::InternalFailure,
         };
         ApiError::new(code, e.to_string())

@@ -84,6 +84,8 @@ pub enum EngineError {
     InvalidDateRange(String),
     #[error("{0}")]
     UnsupportedOperation(String),
+    #[error("The S3 bucket {0} for query results does not exist.")]
+    S3BucketDoesNotExist(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the import run failed: {0}")]

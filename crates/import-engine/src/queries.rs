@@ -16,6 +16,8 @@ pub const MAX_ACTIVE_QUERIES: usize = 10;
 pub const QUERY_RETENTION_MS: i64 = 7 * 86_400_000;
 /// The most rows GetQueryResults returns at once (and its default).
 pub const MAX_QUERY_RESULTS: usize = 1000;
+/// The text of one delivered CSV part, before gzip.
+const DELIVERY_PART_BYTES: usize = 64 << 20;
 /// Rows stored per transaction while a query runs.
 const ROWS_PER_COMMIT: usize = 1000;
 
@@ -116,6 +118,13 @@ impl Engine {
             ));
         }
         let statement = bind_parameters(&r.statement, &r.parameters)?;
+        if let Some(uri) = &r.delivery_uri {
+            let (bucket, _) = delivery_location(uri)?;
+            self.config
+                .resolver
+                .resolve(bucket, &r.scope.region)
+                .map_err(|_| EngineError::S3BucketDoesNotExist(bucket.to_string()))?;
+        }
         let plan = self.plan_query(&r.scope, &statement, r.names)?;
         let now = self.now_ms();
         let store = self.store();
@@ -275,9 +284,80 @@ impl Engine {
             results_count: written,
             exec_ms,
         };
-        self.store()
+        let ended = self
+            .store()
             .end_query(id, status, error.as_deref(), &stats, self.now_ms())?;
+        if ended && matches!(status, QueryStatus::Finished | QueryStatus::TimedOut) {
+            if let Some(uri) = &q.delivery_uri {
+                let delivered = self.deliver(&q, uri);
+                self.store().set_query_delivery(
+                    id,
+                    if delivered.is_ok() {
+                        "SUCCESS"
+                    } else {
+                        "FAILED"
+                    },
+                )?;
+            }
+        }
         self.finished(id)
+    }
+
+    /// Writes a query's rows as gzip CSV (a header, then the rows; a new part every 64 MB of
+    /// text) under `URI/AWSLogs/ACCOUNT/CloudTrail-Lake/Query/YYYY/MM/DD/QUERY_ID/`, in the
+    /// bucket the engine's resolver serves.
+    fn deliver(&self, q: &QueryRecord, uri: &str) -> Result<(), EngineError> {
+        use std::io::Write;
+        let (bucket, prefix) = delivery_location(uri)?;
+        let source = self.config.resolver.resolve(bucket, &q.region)?;
+        let day = chrono::DateTime::from_timestamp_millis(q.created_ms)
+            .unwrap_or_default()
+            .format("%Y/%m/%d");
+        let folder = format!(
+            "{}AWSLogs/{}/CloudTrail-Lake/Query/{day}/{}/",
+            if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}/")
+            },
+            q.account,
+            q.id
+        );
+        let header = csv_record(&q.columns);
+        let mut part = 1;
+        let mut text = header.clone();
+        let mut after = 0;
+        let put = |part: usize, text: &str| -> Result<(), EngineError> {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(text.as_bytes())
+                .and_then(|_| gz.finish())
+                .map_err(|e| EngineError::Run(e.to_string()))
+                .and_then(|bytes| {
+                    source
+                        .put_object(&format!("{folder}result_{part}.csv.gz"), &bytes)
+                        .map_err(|e| EngineError::Run(e.message))
+                })
+        };
+        loop {
+            let rows = self.store().query_rows(&q.id, after, MAX_QUERY_RESULTS)?;
+            if rows.is_empty() {
+                break;
+            }
+            after += rows.len() as i64;
+            for r in rows {
+                let cells: Vec<String> = serde_json::from_str(&r).unwrap_or_default();
+                text.push_str(&csv_record(&cells));
+                if text.len() >= DELIVERY_PART_BYTES {
+                    put(part, &text)?;
+                    part += 1;
+                    text = header.clone();
+                }
+            }
+        }
+        if part == 1 || text.len() > header.len() {
+            put(part, &text)?;
+        }
+        Ok(())
     }
 
     fn finished(&self, id: &str) -> Result<QueryRecord, EngineError> {
@@ -472,4 +552,30 @@ fn bind_parameters(statement: &str, params: &[String]) -> Result<String, EngineE
         ));
     }
     Ok(out)
+}
+
+/// `s3://BUCKET[/PREFIX]` → (bucket, prefix without its trailing `/`).
+fn delivery_location(uri: &str) -> Result<(&str, &str), EngineError> {
+    let rest = uri.strip_prefix("s3://").ok_or_else(|| {
+        EngineError::InvalidParameter(format!("DeliveryS3Uri {uri} is not an s3:// URI."))
+    })?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    Ok((bucket, prefix.trim_end_matches('/')))
+}
+
+/// One CSV record with its line end (RFC 4180 quoting).
+fn csv_record(cells: &[String]) -> String {
+    let mut line = cells
+        .iter()
+        .map(|c| {
+            if c.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push('\n');
+    line
 }

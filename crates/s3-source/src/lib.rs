@@ -317,6 +317,29 @@ impl ObjectSource for S3Source {
         self.list_calls.load(Ordering::Relaxed)
     }
 
+    fn put_object(&self, key: &str, bytes: &[u8]) -> Result<(), SourceError> {
+        let body = aws_sdk_s3::primitives::ByteStream::from(bytes.to_vec());
+        self.rt()
+            .block_on(
+                self.client
+                    .put_object()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .body(body)
+                    .send(),
+            )
+            .map(|_| ())
+            .map_err(|e| {
+                let e = e.into_service_error();
+                let kind = match aws_sdk_s3::error::ProvideErrorMetadata::code(&e) {
+                    Some("NoSuchBucket") => SourceErrorKind::NoSuchBucket,
+                    Some("AccessDenied") => SourceErrorKind::AccessDenied,
+                    _ => SourceErrorKind::Other,
+                };
+                SourceError::new(kind, format!("{key}: {e}"))
+            })
+    }
+
     fn fetch_concurrency(&self) -> usize {
         self.concurrency
     }

@@ -50,6 +50,14 @@ pub trait ObjectSource: Send + Sync {
     fn list_calls(&self) -> u64 {
         0
     }
+    /// Writes one object (query results delivered to `DeliveryS3Uri`). Sources that cannot
+    /// be written refuse with `AccessDenied`.
+    fn put_object(&self, key: &str, _bytes: &[u8]) -> Result<(), SourceError> {
+        Err(SourceError::new(
+            SourceErrorKind::AccessDenied,
+            format!("{key}: this bucket cannot be written"),
+        ))
+    }
     /// How many objects to keep in flight ahead of the parsers. 0 (local sources) means the
     /// parsers read each object themselves; a remote source fetches many at once through
     /// [`ObjectSource::fetch_many`] so that latency does not idle the cores.
@@ -275,6 +283,39 @@ impl LocalDirSource {
 impl ObjectSource for LocalDirSource {
     fn bucket(&self) -> &str {
         &self.bucket
+    }
+
+    /// Writes `ROOT/KEY`, making its folders; a key with `..`, an empty segment or a leading
+    /// `/` is refused, and so is one whose folders lead out of the root through a link. The
+    /// object appears whole or not at all (written aside, then renamed).
+    fn put_object(&self, key: &str, bytes: &[u8]) -> Result<(), SourceError> {
+        let path = self
+            .path_of(key)
+            .filter(|_| !key.ends_with('/'))
+            .ok_or_else(|| {
+                SourceError::new(SourceErrorKind::AccessDenied, format!("{key}: not a key"))
+            })?;
+        let dir = path
+            .parent()
+            .expect("a key has a folder: the root at least");
+        std::fs::create_dir_all(dir).map_err(|e| SourceError::from_io(&e, key))?;
+        let root = self
+            .root
+            .canonicalize()
+            .map_err(|e| SourceError::from_io(&e, key))?;
+        let real_dir = dir
+            .canonicalize()
+            .map_err(|e| SourceError::from_io(&e, key))?;
+        if !real_dir.starts_with(&root) {
+            return Err(SourceError::new(
+                SourceErrorKind::AccessDenied,
+                format!("{key}: its folder leads out of the bucket"),
+            ));
+        }
+        let name = path.file_name().expect("a key names a file");
+        let tmp = real_dir.join(format!(".{}.part", name.to_string_lossy()));
+        std::fs::write(&tmp, bytes).map_err(|e| SourceError::from_io(&e, key))?;
+        std::fs::rename(&tmp, real_dir.join(name)).map_err(|e| SourceError::from_io(&e, key))
     }
 
     fn list(&self, prefix: &str, delimiter: &str) -> Result<Listing, SourceError> {
