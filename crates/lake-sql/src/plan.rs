@@ -197,7 +197,50 @@ fn is_uuid_at(b: &[u8]) -> bool {
 /// Parses, checks and translates one statement.
 pub fn plan(statement: &str, catalog: &dyn Catalog) -> Result<Plan, PlanError> {
     let text = quote_store_ids(statement);
-    let statements = Parser::parse_sql(&LakeDialect, &text).map_err(|e| {
+    plan_quoted(&text, catalog).map_err(|e| match e {
+        PlanError::Invalid(m) => PlanError::Invalid(unshift(&m, statement, &text)),
+        other => other,
+    })
+}
+
+/// A message's `line L:C:` position in the quoted text, as a position in the statement the user
+/// wrote (every quote `quote_store_ids` added before it on that line moves it one column).
+fn unshift(message: &str, original: &str, quoted: &str) -> String {
+    let Some(rest) = message.strip_prefix("line ") else {
+        return message.to_string();
+    };
+    let Some((pos, tail)) = rest.split_once(": ") else {
+        return message.to_string();
+    };
+    let Some((line, col)) = pos.split_once(':') else {
+        return message.to_string();
+    };
+    let (Ok(line), Ok(col)) = (line.parse::<usize>(), col.parse::<usize>()) else {
+        return message.to_string();
+    };
+    let (Some(o), Some(q)) = (
+        original.lines().nth(line.saturating_sub(1)),
+        quoted.lines().nth(line.saturating_sub(1)),
+    ) else {
+        return message.to_string();
+    };
+    let mut o = o.chars().peekable();
+    let mut added = 0;
+    for (n, c) in q.chars().enumerate() {
+        if n + 1 >= col {
+            break;
+        }
+        if o.peek() == Some(&c) {
+            o.next();
+        } else if c == '"' {
+            added += 1;
+        }
+    }
+    format!("line {line}:{}: {tail}", col - added)
+}
+
+fn plan_quoted(text: &str, catalog: &dyn Catalog) -> Result<Plan, PlanError> {
+    let statements = Parser::parse_sql(&LakeDialect, text).map_err(|e| {
         let msg = match e {
             sqlparser::parser::ParserError::TokenizerError(m)
             | sqlparser::parser::ParserError::ParserError(m) => m,
@@ -2355,4 +2398,48 @@ pub fn finish(plan: &Plan) -> String {
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct OneStore;
+    impl Catalog for OneStore {
+        fn store(&self, id: &str) -> Option<i64> {
+            (id == "5e2676f8-9fce-46ef-8142-3e36a94e6691").then_some(1)
+        }
+    }
+
+    fn error(sql: &str) -> String {
+        match plan(sql, &OneStore) {
+            Err(PlanError::Invalid(m)) => m,
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn positions_are_the_statement_as_written() {
+        // Column 66 is `nothing` in the statement as typed, although the parser saw the store
+        // ID with two quotes added before it.
+        let sql = "SELECT eventName FROM 5e2676f8-9fce-46ef-8142-3e36a94e6691 WHERE nothing = 1";
+        assert_eq!(&sql[65..72], "nothing");
+        assert_eq!(error(sql), "line 1:66: Column 'nothing' cannot be resolved");
+        let sql = "SELECT count(*)\nFROM 5e2676f8-9fce-46ef-8142-3e36a94e6691 a, 5e2676f8-9fce-46ef-8142-3e36a94e6691 b\nWHERE a.nope = b.eventName";
+        // Line 3 has no store ID: its positions are untouched (9 is `nope`, the part that
+        // does not resolve).
+        assert_eq!(error(sql), "line 3:9: Column 'a.nope' cannot be resolved");
+    }
+
+    #[test]
+    fn store_ids_are_quoted_only_where_they_name_tables() {
+        assert_eq!(
+            quote_store_ids("SELECT 'x-y' FROM a-b JOIN 1c AS z WHERE n = 5-3 -- FROM c-d"),
+            "SELECT 'x-y' FROM \"a-b\" JOIN \"1c\" AS z WHERE n = 5-3 -- FROM c-d"
+        );
+        assert_eq!(
+            quote_store_ids("FROM x, 5e2676f8-9fce-46ef-8142-3e36a94e6691 y"),
+            "FROM x, \"5e2676f8-9fce-46ef-8142-3e36a94e6691\" y"
+        );
+    }
 }
