@@ -148,6 +148,16 @@ fn query_of(r: &Row<'_>) -> Result<QueryRecord, StoreError> {
 }
 
 impl Store {
+    /// Makes the index Lake queries group and filter `eventName` by (`events_by_name`), if the
+    /// database does not have it yet. It is made on the first query rather than by a migration
+    /// because every import would pay for keeping it: a store that is only imported never has it.
+    pub fn prepare_for_queries(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch(
+            "CREATE INDEX IF NOT EXISTS events_by_name ON events(name, log_file, len)",
+        )?;
+        Ok(())
+    }
+
     /// Records a QUEUED query, unless its account and Region already have `max_active` queries
     /// QUEUED or RUNNING (then `Ok(false)`, nothing written). Checked and written in one
     /// transaction, so two processes cannot both take the last place.

@@ -233,10 +233,6 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (query_id, row_no)
     ) WITHOUT ROWID;
     "#,
-    // Lake queries that group or filter by eventName walk this index instead of sorting.
-    r#"
-    CREATE INDEX events_by_name ON events(name, log_file, len);
-    "#,
 ];
 
 /// Refuses a database written by a newer build, without changing anything.

@@ -118,10 +118,10 @@ fn rows() -> Vec<EventRow<'static>> {
 #[test]
 fn migrations_apply_once_and_refuse_a_newer_schema() {
     let s = setup();
-    assert_eq!(s.store.schema_version().unwrap(), 7);
+    assert_eq!(s.store.schema_version().unwrap(), 6);
     drop(s.store);
     let again = Store::open(&s.path).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 7);
+    assert_eq!(again.schema_version().unwrap(), 6);
     assert_eq!(again.event_data_stores("arn:", 0, 10).unwrap().len(), 1);
     drop(again);
     let conn = rusqlite::Connection::open(&s.path).unwrap();
@@ -131,7 +131,7 @@ fn migrations_apply_once_and_refuse_a_newer_schema() {
         Store::open(&s.path),
         Err(StoreError::NewerSchema {
             found: 99,
-            known: 7
+            known: 6
         })
     ));
     assert!(matches!(
@@ -143,7 +143,7 @@ fn migrations_apply_once_and_refuse_a_newer_schema() {
 /// The first schema kept tags inside the store's settings; the migration moves them out.
 #[test]
 fn tags_of_the_first_schema_move_to_their_table() {
-    // A database of the first schema: today's, with migrations 2 to 7 taken back.
+    // A database of the first schema: today's, with migrations 2 to 6 taken back.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v1.db");
     drop(Store::open(&path).unwrap());
@@ -151,7 +151,7 @@ fn tags_of_the_first_schema_move_to_their_table() {
     conn.execute_batch(
         "DROP TABLE query_rows; DROP TABLE query_stores; DROP TABLE queries; \
          DROP TABLE log_events; DROP TABLE log_streams; DROP TABLE log_groups; \
-         DROP TABLE log_task_batches; DROP TABLE log_tasks; DROP INDEX events_by_time; DROP INDEX events_by_name; \
+         DROP TABLE log_task_batches; DROP TABLE log_tasks; DROP INDEX events_by_time; \
          DROP TABLE tags; ALTER TABLE imports DROP COLUMN owner; \
          ALTER TABLE imports DROP COLUMN lease_until_ms; \
          ALTER TABLE imports DROP COLUMN source_root; \

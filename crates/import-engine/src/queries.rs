@@ -105,6 +105,7 @@ impl Engine {
         statement: &str,
     ) -> Result<Vec<String>, EngineError> {
         let plan = self.plan_query(scope, statement, true)?;
+        self.store().prepare_for_queries()?;
         lake_sql::exec::explain(&self.db_path, &plan).map_err(|e| EngineError::Run(e.to_string()))
     }
 
@@ -128,6 +129,7 @@ impl Engine {
         let plan = self.plan_query(&r.scope, &statement, r.names)?;
         let now = self.now_ms();
         let store = self.store();
+        store.prepare_for_queries()?;
         store.purge_queries(now - QUERY_RETENTION_MS)?;
         let new = NewQuery {
             id: uuid::Uuid::new_v4().to_string(),

@@ -37,7 +37,7 @@ pub struct ScanStats {
 }
 
 /// Memory SQLite may use for sorting and grouping before it spills to temporary files.
-const SORT_CACHE_KIB: i64 = 64 * 1024;
+const SORT_CACHE_KIB: i64 = 16 * 1024;
 
 /// Runs `plan` over the database at `db`, handing each result row's cells (None for NULL) to
 /// `on_row`. `interrupt` is polled while SQLite works; when it returns true the run stops with
