@@ -849,13 +849,14 @@ impl<'c> Planner<'c> {
             expect_boolean(&c, "WHERE")?;
             write!(sql, " WHERE {}", c.sql).expect("string");
         }
+        let mut group_keys: Vec<String> = Vec::new();
         match &s.group_by {
             GroupByExpr::Expressions(exprs, mods) => {
                 if !mods.is_empty() {
                     return Err(invalid("GROUP BY modifiers are not supported"));
                 }
                 if !exprs.is_empty() {
-                    let mut keys = Vec::new();
+                    let keys = &mut group_keys;
                     for e in exprs {
                         if let Some(i) = ordinal(e) {
                             let (_, t) = items.get(i.wrapping_sub(1)).ok_or_else(|| {
@@ -872,10 +873,27 @@ impl<'c> Planner<'c> {
             }
             GroupByExpr::All(_) => return Err(invalid("GROUP BY ALL is not supported")),
         }
+        let mut having_sql = String::new();
         if let Some(h) = &s.having {
             let c = self.expr(h, &scope)?;
             expect_boolean(&c, "HAVING")?;
             write!(sql, " HAVING {}", c.sql).expect("string");
+            having_sql = c.sql;
+        }
+        // Trino: in a query that groups or aggregates, every column a select item reads outside
+        // an aggregate must be (part of) a GROUP BY expression.
+        let aggregated = !group_keys.is_empty()
+            || items.iter().any(|(_, t)| has_aggregate(&t.sql))
+            || has_aggregate(&having_sql);
+        if aggregated {
+            let aliases: Vec<&str> = scope.rels.iter().map(|r| r.alias.as_str()).collect();
+            for (name, t) in &items {
+                if !grouped(&t.sql, &group_keys, &aliases) {
+                    return Err(invalid(format!(
+                        "'{name}' must be an aggregate expression or appear in GROUP BY clause"
+                    )));
+                }
+            }
         }
         if !order.is_empty() {
             let cols: Vec<(String, LakeType)> = items
@@ -1757,11 +1775,14 @@ impl<'c> Planner<'c> {
             _ => None,
         };
         if let Some(mut t) = agg {
-            if let Some(w) = window {
-                if distinct {
-                    return Err(at(span, "DISTINCT in a window function is not supported"));
+            match window {
+                Some(w) => {
+                    if distinct {
+                        return Err(at(span, "DISTINCT in a window function is not supported"));
+                    }
+                    t.sql = format!("{} OVER ({w})", t.sql);
                 }
-                t.sql = format!("{} OVER ({w})", t.sql);
+                None => t.sql = format!("{AGGREGATE}{}", t.sql),
             }
             return Ok(t);
         }
@@ -2074,6 +2095,99 @@ impl<'c> Planner<'c> {
             ty,
         ))
     }
+}
+
+/// Marks an aggregate call in the SQL written (SQLite ignores the comment), so that the
+/// GROUP BY check can tell what is aggregated.
+const AGGREGATE: &str = "/*agg*/";
+
+/// Walks SQL this module wrote, skipping string literals and subqueries: `on_agg(start, end)`
+/// for each marked aggregate call (its whole span), `on_ref(start, end)` for each column
+/// reference `"tN"."…"` outside them.
+fn walk_sql(sql: &str, on_agg: &mut dyn FnMut(usize, usize), on_ref: &mut dyn FnMut(usize, usize)) {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    // The end of the balanced parentheses opening at or after `from`.
+    let close = |from: usize| -> usize {
+        let mut depth = 0usize;
+        let mut j = from;
+        while j < b.len() {
+            match b[j] {
+                b'\'' => {
+                    j += 1;
+                    while j < b.len() && b[j] != b'\'' {
+                        j += 1;
+                    }
+                }
+                b'(' => depth += 1,
+                b')' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return j + 1;
+                    }
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        b.len()
+    };
+    while i < b.len() {
+        let rest = &sql[i..];
+        if b[i] == b'\'' {
+            i += 1;
+            while i < b.len() && b[i] != b'\'' {
+                i += 1;
+            }
+            i += 1;
+        } else if rest.starts_with(AGGREGATE) {
+            let end = close(i);
+            on_agg(i, end);
+            i = end;
+        } else if rest.starts_with("(SELECT ") {
+            i = close(i);
+        } else if let Some(after) = rest.strip_prefix("\"t") {
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && after[digits..].starts_with("\".\"") {
+                let name_start = 2 + digits + 3;
+                let end = rest[name_start..]
+                    .find('"')
+                    .map_or(rest.len(), |e| name_start + e + 1);
+                on_ref(i, i + end);
+                i += end;
+            } else {
+                i += 1;
+            }
+        } else {
+            i += 1;
+        }
+    }
+}
+
+fn has_aggregate(sql: &str) -> bool {
+    let mut found = false;
+    walk_sql(sql, &mut |_, _| found = true, &mut |_, _| {});
+    found
+}
+
+/// Whether every column of the current SELECT's relations (`aliases`) that `sql` reads outside
+/// an aggregate lies inside one of the GROUP BY expressions.
+fn grouped(sql: &str, keys: &[String], aliases: &[&str]) -> bool {
+    let mut covered: Vec<(usize, usize)> = Vec::new();
+    for k in keys.iter().filter(|k| !k.is_empty()) {
+        for (at, _) in sql.match_indices(k.as_str()) {
+            covered.push((at, at + k.len()));
+        }
+    }
+    let mut ok = true;
+    walk_sql(sql, &mut |_, _| {}, &mut |start, end| {
+        let alias = &sql[start + 1..];
+        let alias = &alias[..alias.find('"').unwrap_or(0)];
+        if aliases.contains(&alias) && !covered.iter().any(|(a, b)| *a <= start && end <= *b) {
+            ok = false;
+        }
+    });
+    ok
 }
 
 /// Functions Lake knows whose arguments were wrong (as opposed to an unknown name).
@@ -2429,6 +2543,31 @@ mod tests {
         // Line 3 has no store ID: its positions are untouched (9 is `nope`, the part that
         // does not resolve).
         assert_eq!(error(sql), "line 3:9: Column 'a.nope' cannot be resolved");
+    }
+
+    #[test]
+    fn grouped_queries_read_only_grouped_columns_outside_aggregates() {
+        let eds = "5e2676f8-9fce-46ef-8142-3e36a94e6691";
+        for sql in [
+            format!("SELECT eventName, count(*) FROM {eds}"),
+            format!("SELECT eventName, eventSource, count(*) FROM {eds} GROUP BY eventName"),
+            format!("SELECT eventTime FROM {eds} GROUP BY eventName"),
+        ] {
+            assert!(
+                error(&sql)
+                    .ends_with("must be an aggregate expression or appear in GROUP BY clause"),
+                "{sql}"
+            );
+        }
+        for sql in [
+            format!("SELECT day_of_week(eventTime) + 1, count(*) FROM {eds} GROUP BY day_of_week(eventTime)"),
+            format!("SELECT eventName, (SELECT count(*) FROM {eds}) FROM {eds}"),
+            format!("SELECT upper(eventName), max(eventTime) FROM {eds} GROUP BY 1"),
+            format!("SELECT 'x' AS k, count(*) FROM {eds} HAVING count(*) > 1"),
+            format!("SELECT eventName, count(*) OVER (PARTITION BY eventSource) FROM {eds}"),
+        ] {
+            assert!(plan(&sql, &OneStore).is_ok(), "{sql}: {:?}", plan(&sql, &OneStore));
+        }
     }
 
     #[test]
