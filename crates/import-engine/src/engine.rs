@@ -114,6 +114,8 @@ pub struct Engine {
     pub(crate) runs: RunRegistry,
     /// The memory every run's files in flight share.
     pub(crate) budget: Arc<Budget>,
+    /// Events scanned so far by each Lake query this process is running.
+    pub(crate) scans: Mutex<std::collections::HashMap<String, Arc<std::sync::atomic::AtomicU64>>>,
 }
 
 impl Engine {
@@ -128,6 +130,7 @@ impl Engine {
             config,
             runs: RunRegistry::default(),
             budget,
+            scans: Mutex::default(),
         })
     }
 
@@ -142,6 +145,7 @@ impl Engine {
             config: EngineConfig::default(),
             runs: RunRegistry::default(),
             budget: Budget::new(1),
+            scans: Mutex::default(),
         })
     }
 

@@ -178,6 +178,15 @@ impl Engine {
         result
     }
 
+    /// How many events a query this process is running has scanned so far.
+    pub fn query_scanned(&self, id: &str) -> Option<u64> {
+        self.scans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .map(|n| n.load(Ordering::Relaxed))
+    }
+
     /// Stops a query run by this process (Ctrl-C at the command line).
     pub fn interrupt_query(&self, id: &str) {
         self.runs.stop(id);
@@ -214,10 +223,16 @@ impl Engine {
         };
         let timeout = self.config.query_timeout;
         let timed_out = Arc::new(AtomicBool::new(false));
+        let scanned = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        self.scans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string(), scanned.clone());
         let interrupt = {
             let cancel = cancel.clone();
             let timed_out = timed_out.clone();
-            move || {
+            move |events: u64| {
+                scanned.store(events, Ordering::Relaxed);
                 if started.elapsed() > timeout {
                     timed_out.store(true, Ordering::SeqCst);
                 }
@@ -255,6 +270,10 @@ impl Engine {
             Ok(())
         });
         let flushed = flush(&mut pending, &mut written);
+        self.scans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
         let exec_ms = started.elapsed().as_millis() as i64;
         let (status, error, scan) = match (result, flushed) {
             (Ok(scan), Ok(())) => (QueryStatus::Finished, None, scan),

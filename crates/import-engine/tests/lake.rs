@@ -376,6 +376,11 @@ fn a_background_query_can_be_cancelled_while_it_scans() {
         assert!(std::time::Instant::now() < deadline, "the query never ran");
         std::thread::yield_now();
     }
+    // Its progress shows while it scans (what `trailport query` prints).
+    while env.engine.query_scanned(&q.id).unwrap_or(0) == 0 {
+        assert!(std::time::Instant::now() < deadline, "no progress");
+        std::thread::yield_now();
+    }
     let c = env.engine.cancel_query(&scope(), &q.id).unwrap();
     assert_eq!(c.status, QueryStatus::Cancelled);
     // The run stops: the engine forgets it.
@@ -385,6 +390,7 @@ fn a_background_query_can_be_cancelled_while_it_scans() {
     }
     let d = env.engine.describe_query(&scope(), &q.id).unwrap();
     assert_eq!(d.status, QueryStatus::Cancelled);
+    assert_eq!(env.engine.query_scanned(&q.id), None);
 }
 
 #[test]

@@ -40,13 +40,14 @@ pub struct ScanStats {
 const SORT_CACHE_KIB: i64 = 16 * 1024;
 
 /// Runs `plan` over the database at `db`, handing each result row's cells (None for NULL) to
-/// `on_row`. `interrupt` is polled while SQLite works; when it returns true the run stops with
+/// `on_row`. `interrupt` is polled while SQLite works, with the number of events scanned so far;
+/// when it returns true the run stops with
 /// [`RunError::Interrupted`]. `now_ms` is `current_timestamp`.
 pub fn run(
     db: &Path,
     plan: &Plan,
     now_ms: i64,
-    interrupt: impl Fn() -> bool + Send + 'static,
+    interrupt: impl Fn(u64) -> bool + Send + 'static,
     mut on_row: impl FnMut(Vec<Option<String>>) -> Result<(), String>,
 ) -> Result<ScanStats, RunError> {
     let fail = |e: rusqlite::Error| RunError::Failed(message(&e));
@@ -63,7 +64,11 @@ pub fn run(
     let reader = Store::open_read_only(db).map_err(|e| RunError::Failed(e.to_string()))?;
     let stats = Arc::new(Counters::default());
     register(&conn, db, now_ms, reader, plan.paths.clone(), stats.clone()).map_err(fail)?;
-    conn.progress_handler(2000, Some(interrupt));
+    let scanned = stats.clone();
+    conn.progress_handler(
+        2000,
+        Some(move || interrupt(scanned.events.load(Ordering::Relaxed))),
+    );
     let sql = finish(plan);
     let mut stmt = conn.prepare(&sql).map_err(fail)?;
     let mut rows = stmt.query([]).map_err(fail)?;

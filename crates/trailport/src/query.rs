@@ -45,7 +45,23 @@ pub fn run(a: QueryArgs) -> anyhow::Result<ExitCode> {
     );
     bar.set_message(format!("query {} running", q.id));
     bar.enable_steady_tick(Duration::from_millis(120));
-    let ended = engine.run_query(&q.id, &|_| {})?;
+    // The scan's progress, read from the engine while the query runs on this thread.
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (engine, bar, done, id) = (engine.clone(), bar.clone(), done.clone(), q.id.clone());
+        std::thread::spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(n) = engine.query_scanned(&id) {
+                    bar.set_message(format!("query {id}: {n} events scanned"));
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        })
+    };
+    let ended = engine.run_query(&q.id, &|_| {});
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = watcher.join();
+    let ended = ended?;
     bar.finish_and_clear();
     let s = ended.stats;
     eprintln!(
