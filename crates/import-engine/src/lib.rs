@@ -59,7 +59,7 @@ pub use log_tasks::{
     FIRST_IMPORTABLE_MS, IMPORTED_LOG_GROUP_CLASS, MAX_TASKS_IN_PROGRESS,
 };
 pub use queries::{
-    ListQueries, QueryResults, StartQuery, MAX_ACTIVE_QUERIES, MAX_QUERY_RESULTS,
+    csv_record, ListQueries, QueryResults, StartQuery, MAX_ACTIVE_QUERIES, MAX_QUERY_RESULTS,
     QUERY_RETENTION_MS,
 };
 pub use runner::{count_only, CommitHook, DiscoveredFn, Progress, ProgressFn, RunControl};

@@ -487,8 +487,8 @@ impl Engine {
         let q = self.describe_query(scope, id)?;
         if !q.status.is_active() {
             return Err(EngineError::InactiveQuery(format!(
-                "The query {id} is {} and cannot be cancelled.",
-                status_word(q.status)
+                "The query {id} has already ended ({:?}) and cannot be cancelled.",
+                q.status
             )));
         }
         let status = self.store().cancel_query(id, self.now_ms())?;
@@ -509,17 +509,6 @@ impl Engine {
             "The query was interrupted: the trailport process running it stopped. Start it again.",
             self.now_ms(),
         )?)
-    }
-}
-
-fn status_word(s: QueryStatus) -> &'static str {
-    match s {
-        QueryStatus::Queued => "QUEUED",
-        QueryStatus::Running => "RUNNING",
-        QueryStatus::Finished => "FINISHED",
-        QueryStatus::Failed => "FAILED",
-        QueryStatus::Cancelled => "CANCELLED",
-        QueryStatus::TimedOut => "TIMED_OUT",
     }
 }
 
@@ -584,8 +573,9 @@ fn delivery_location(uri: &str) -> Result<(&str, &str), EngineError> {
     Ok((bucket, prefix.trim_end_matches('/')))
 }
 
-/// One CSV record with its line end (RFC 4180 quoting).
-fn csv_record(cells: &[String]) -> String {
+/// One CSV record with its line end (RFC 4180 quoting): delivered results and `trailport
+/// query --format csv`.
+pub fn csv_record(cells: &[String]) -> String {
     let mut line = cells
         .iter()
         .map(|c| {

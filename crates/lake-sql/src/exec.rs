@@ -271,7 +271,10 @@ fn register(
         num: i64::MIN,
         record: None,
     });
-    conn.create_scalar_function("lk_col", 5, FunctionFlags::SQLITE_UTF8, move |ctx| {
+    conn.create_scalar_function("lk_col", 7, FunctionFlags::SQLITE_UTF8, move |ctx| {
+        if ctx.get::<i64>(5)? != ctx.get::<i64>(6)? {
+            return Ok(Value::Null);
+        }
         let num: i64 = ctx.get(0)?;
         let log_file: i64 = ctx.get(1)?;
         let offset: i64 = ctx.get(2)?;

@@ -2461,7 +2461,9 @@ pub fn store_subquery(num: i64, paths: &[RecordPath]) -> String {
                 cols.push(format!("e.name AS \"p{i}_id\""));
                 "s_name.value".to_string()
             }
-            None => format!("lk_col(e.num, e.log_file, e.offset, e.len, {i})"),
+            // The store's number ties the call to `l`: SQLite evaluates it only once the event's
+            // log file is joined, and an event of another store is never read.
+            None => format!("lk_col(e.num, e.log_file, e.offset, e.len, {i}, l.eds_num, {num})"),
         };
         cols.push(format!("{expr} AS \"p{i}\""));
     }

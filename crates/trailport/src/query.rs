@@ -5,7 +5,7 @@ use crate::cli::{QueryArgs, QueryFormat, EXIT_COMPLETED, EXIT_FAILED, EXIT_STOPP
 use crate::import::scope;
 use anyhow::Context;
 use aws_api::wire::query_status;
-use import_engine::{Engine, EngineConfig, QueryStatus, StartQuery, MAX_QUERY_RESULTS};
+use import_engine::{csv_record, Engine, EngineConfig, QueryStatus, StartQuery, MAX_QUERY_RESULTS};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -109,10 +109,10 @@ pub fn run(a: QueryArgs) -> anyhow::Result<ExitCode> {
             }
             QueryFormat::Csv => {
                 if first {
-                    writeln!(out, "{}", csv_line(names))?;
+                    out.write_all(csv_record(names).as_bytes())?;
                 }
                 for r in &page.rows {
-                    writeln!(out, "{}", csv_line(r))?;
+                    out.write_all(csv_record(r).as_bytes())?;
                 }
             }
             QueryFormat::Table => {
@@ -157,19 +157,4 @@ fn table_line(cells: &[String], widths: &[usize]) -> String {
         .join(" | ")
         .trim_end()
         .to_string()
-}
-
-/// One CSV record (RFC 4180 quoting).
-pub fn csv_line(cells: &[String]) -> String {
-    cells
-        .iter()
-        .map(|c| {
-            if c.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", c.replace('"', "\"\""))
-            } else {
-                c.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }
