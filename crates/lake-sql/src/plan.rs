@@ -1994,10 +1994,35 @@ impl<'c> Planner<'c> {
             }
             parts.push(format!("ORDER BY {}", keys.join(", ")));
         }
-        if w.window_frame.is_some() {
-            return Err(invalid(
-                "window frames (ROWS/RANGE BETWEEN) are not supported",
-            ));
+        if let Some(f) = &w.window_frame {
+            let bound = |b: &ast::WindowFrameBound| -> Result<String, PlanError> {
+                let offset = |e: &Option<Box<Expr>>, dir: &str| -> Result<String, PlanError> {
+                    match e {
+                        None => Ok(format!("UNBOUNDED {dir}")),
+                        Some(e) => match ordinal(e) {
+                            Some(n) => Ok(format!("{n} {dir}")),
+                            None => Err(invalid(
+                                "a window frame offset must be a non-negative integer",
+                            )),
+                        },
+                    }
+                };
+                match b {
+                    ast::WindowFrameBound::CurrentRow => Ok("CURRENT ROW".into()),
+                    ast::WindowFrameBound::Preceding(e) => offset(e, "PRECEDING"),
+                    ast::WindowFrameBound::Following(e) => offset(e, "FOLLOWING"),
+                }
+            };
+            let units = match f.units {
+                ast::WindowFrameUnits::Rows => "ROWS",
+                ast::WindowFrameUnits::Range => "RANGE",
+                ast::WindowFrameUnits::Groups => "GROUPS",
+            };
+            let start = bound(&f.start_bound)?;
+            parts.push(match &f.end_bound {
+                Some(end) => format!("{units} BETWEEN {start} AND {}", bound(end)?),
+                None => format!("{units} {start}"),
+            });
         }
         Ok(parts.join(" "))
     }
