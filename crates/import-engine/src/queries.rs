@@ -155,7 +155,7 @@ impl Engine {
             std::thread::Builder::new()
                 .name(format!("query-{}", &id[..8]))
                 .spawn(move || {
-                    let _ = engine.execute_query(&id, &flag, &|_| {});
+                    let _ = engine.execute_query(&id, &flag);
                     engine.runs.lock().remove(&id);
                 })
                 .expect("spawn a query thread");
@@ -169,11 +169,11 @@ impl Engine {
         flag
     }
 
-    /// Runs a QUEUED query to its end on this thread; `progress` hears how many events have
-    /// been scanned so far (roughly every 0.25 s). Returns the query as it ended.
-    pub fn run_query(&self, id: &str, progress: &dyn Fn(u64)) -> Result<QueryRecord, EngineError> {
+    /// Runs a QUEUED query to its end on this thread ([`Engine::query_scanned`] tells another
+    /// thread how far it is). Returns the query as it ended.
+    pub fn run_query(&self, id: &str) -> Result<QueryRecord, EngineError> {
         let flag = self.register_query(id);
-        let result = self.execute_query(id, &flag, progress);
+        let result = self.execute_query(id, &flag);
         self.runs.lock().remove(id);
         result
     }
@@ -196,7 +196,6 @@ impl Engine {
         &self,
         id: &str,
         cancel: &Arc<AtomicBool>,
-        progress: &dyn Fn(u64),
     ) -> Result<QueryRecord, EngineError> {
         let q = self
             .store()
@@ -292,7 +291,6 @@ impl Engine {
                 (QueryStatus::Failed, Some(m), Default::default())
             }
         };
-        progress(scan.events_scanned);
         let matched = if scan.records_read > 0 {
             scan.records_read.min(scan.events_scanned)
         } else {
@@ -436,7 +434,9 @@ impl Engine {
             .map(|r| serde_json::from_str(r).unwrap_or_default())
             .collect();
         let end = after + rows.len() as i64;
-        let next = (end < query.stats.results_count).then_some(end);
+        // A page that came back empty ends the listing whatever the count says, so a caller
+        // following tokens always stops.
+        let next = (!rows.is_empty() && end < query.stats.results_count).then_some(end);
         Ok(QueryResults { query, rows, next })
     }
 

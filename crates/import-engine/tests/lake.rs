@@ -169,7 +169,7 @@ fn golden_queries_agree_with_duckdb() {
                 continue;
             }
         };
-        let ended = env.engine.run_query(&q.id, &|_| {}).unwrap();
+        let ended = env.engine.run_query(&q.id).unwrap();
         if expected.get("status").and_then(Value::as_str) == Some("FAILED") {
             if ended.status != QueryStatus::Failed {
                 failures.push(format!("{stem}: expected FAILED, got {:?}", ended.status));
@@ -229,7 +229,7 @@ fn pages_of_any_size_give_the_same_rows_in_the_same_order() {
         env.eds
     );
     let q = start(&env, &sql).unwrap();
-    let ended = env.engine.run_query(&q.id, &|_| {}).unwrap();
+    let ended = env.engine.run_query(&q.id).unwrap();
     assert_eq!(ended.status, QueryStatus::Finished);
     assert_eq!(ended.stats.results_count, 339);
     assert_eq!(ended.stats.events_scanned, 339);
@@ -283,7 +283,7 @@ fn the_life_of_a_query() {
     // Cancel: CANCELLED at once, the run then does nothing; a second cancel is refused.
     let c = env.engine.cancel_query(&scope(), &active[9]).unwrap();
     assert_eq!(c.status, QueryStatus::Cancelled);
-    let ran = env.engine.run_query(&active[9], &|_| {}).unwrap();
+    let ran = env.engine.run_query(&active[9]).unwrap();
     assert_eq!(ran.status, QueryStatus::Cancelled);
     assert!(matches!(
         env.engine.cancel_query(&scope(), &active[9]),
@@ -291,7 +291,7 @@ fn the_life_of_a_query() {
     ));
     // Run the rest: FINISHED, and a finished query cannot be cancelled.
     for id in &active[..9] {
-        let done = env.engine.run_query(id, &|_| {}).unwrap();
+        let done = env.engine.run_query(id).unwrap();
         assert_eq!(done.status, QueryStatus::Finished);
     }
     let first = env.engine.query_results(&scope(), &q.id, 0, 10).unwrap();
@@ -436,7 +436,7 @@ fn results_are_delivered_as_gzip_csv() {
         })
         .unwrap();
     assert_eq!(q.delivery_status.as_deref(), Some("PENDING"));
-    let ended = env.engine.run_query(&q.id, &|_| {}).unwrap();
+    let ended = env.engine.run_query(&q.id).unwrap();
     assert_eq!(ended.delivery_status.as_deref(), Some("SUCCESS"));
     let file = env.buckets.join(format!(
         "results/lake/AWSLogs/123456789012/CloudTrail-Lake/Query/2025/01/01/{}/result_1.csv.gz",
@@ -486,7 +486,7 @@ fn query_parameters_fill_the_placeholders() {
             names: false,
         })
         .unwrap();
-    let ended = env.engine.run_query(&q.id, &|_| {}).unwrap();
+    let ended = env.engine.run_query(&q.id).unwrap();
     assert_eq!(ended.status, QueryStatus::Finished);
     // The fixture's ConsoleLogin records, counted from the golden corpus (query 011 lists the
     // ones without MFA, 010 the failures; 061 counts them all by user and outcome).

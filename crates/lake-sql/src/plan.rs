@@ -694,9 +694,8 @@ impl<'c> Planner<'c> {
                         stores.push(num);
                     }
                 }
-                let _ = outer;
                 let a = self.fresh("t");
-                // Filled in when the whole statement is known (see `finish_stores`).
+                // Filled in when the whole statement is known (see `finish`).
                 write!(from_sql, "\u{1}{a}:{num}\u{1} AS \"{a}\"").expect("string");
                 Ok(Rel {
                     name: Some(qual),
@@ -2469,6 +2468,8 @@ fn cast(x: Tx, to: LakeType, try_: bool) -> Result<Tx, PlanError> {
 /// conditions on `eventTime` use the time index and no record is inflated before the narrow
 /// columns have filtered its event.
 pub fn store_subquery(num: i64, paths: &[RecordPath]) -> String {
+    // The event's number: a subquery needs one column even when the statement reads none
+    // (`SELECT count(*)`).
     let mut cols = vec!["e.num AS \"_num\"".to_string()];
     let mut joins = String::new();
     let mut need_source = false;

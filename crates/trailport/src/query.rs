@@ -58,7 +58,7 @@ pub fn run(a: QueryArgs) -> anyhow::Result<ExitCode> {
             }
         })
     };
-    let ended = engine.run_query(&q.id, &|_| {});
+    let ended = engine.run_query(&q.id);
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = watcher.join();
     let ended = ended?;
