@@ -191,27 +191,27 @@ fn write_one(
                 .copied()
                 .ok_or_else(|| rusqlite::Error::InvalidParameterName(format!("string {i}")))
         };
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO events (num, log_file, offset, len, event_time, event_id, source, name, \
-             region, account) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        for (i, e) in f.events.iter().enumerate() {
-            let source = id(e.source)?;
-            let name = id(e.name)?;
-            let region = e.region.map(id).transpose()?;
-            let account = e.account.map(id).transpose()?;
-            insert.execute(params![
-                first + i as i64,
-                log_file,
-                e.offset,
-                e.len,
-                e.time_ms,
-                e.event_id,
-                source,
-                name,
-                region,
-                account
-            ])?;
+        // Many rows per statement: one VDBE program run per ROWS events.
+        let mut rows = f.events.chunks_exact(ROWS);
+        let mut num = first;
+        if rows.len() > 0 {
+            let mut insert = tx.prepare_cached(&insert_sql(ROWS))?;
+            for chunk in rows.by_ref() {
+                for (j, e) in chunk.iter().enumerate() {
+                    bind_event(&mut insert, j * COLUMNS, num, log_file, e, &id)?;
+                    num += 1;
+                }
+                insert.raw_execute()?;
+            }
+        }
+        let rest = rows.remainder();
+        if !rest.is_empty() {
+            let mut insert = tx.prepare_cached(&insert_sql(1))?;
+            for e in rest {
+                bind_event(&mut insert, 0, num, log_file, e, &id)?;
+                insert.raw_execute()?;
+                num += 1;
+            }
         }
         delta.events += f.events.len() as i64;
     }
@@ -288,6 +288,46 @@ fn write_one(
         }
         delta.files += 1;
     }
+    Ok(())
+}
+
+/// Events inserted per statement, and the columns of each.
+const ROWS: usize = 32;
+const COLUMNS: usize = 10;
+
+fn insert_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO events (num, log_file, offset, len, event_time, event_id, source, name, \
+         region, account) VALUES ",
+    );
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?,?,?,?,?,?)");
+    }
+    sql
+}
+
+/// Binds one event's columns at parameters `at + 1 ..= at + COLUMNS`.
+fn bind_event(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    at: usize,
+    num: i64,
+    log_file: i64,
+    e: &EventRow<'_>,
+    id: &impl Fn(u32) -> Result<i64, rusqlite::Error>,
+) -> Result<(), rusqlite::Error> {
+    insert.raw_bind_parameter(at + 1, num)?;
+    insert.raw_bind_parameter(at + 2, log_file)?;
+    insert.raw_bind_parameter(at + 3, e.offset)?;
+    insert.raw_bind_parameter(at + 4, e.len)?;
+    insert.raw_bind_parameter(at + 5, e.time_ms)?;
+    insert.raw_bind_parameter(at + 6, e.event_id)?;
+    insert.raw_bind_parameter(at + 7, id(e.source)?)?;
+    insert.raw_bind_parameter(at + 8, id(e.name)?)?;
+    insert.raw_bind_parameter(at + 9, e.region.map(id).transpose()?)?;
+    insert.raw_bind_parameter(at + 10, e.account.map(id).transpose()?)?;
     Ok(())
 }
 

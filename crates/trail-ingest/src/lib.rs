@@ -14,6 +14,7 @@ mod budget;
 mod error;
 mod parse;
 mod run;
+mod scan;
 mod stats;
 mod time;
 

@@ -7,7 +7,6 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
-use std::io::Read;
 use std::sync::Arc;
 
 /// The default cap on one object's uncompressed size: CloudTrail writes files of at most
@@ -184,29 +183,45 @@ struct LogFile<'a> {
     records: Vec<&'a RawValue>,
 }
 
+/// One element of a file's `Records` array: its exact span in the text and what it is.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Element<'a> {
+    pub start: usize,
+    pub end: usize,
+    pub shape: Shape<'a>,
+}
+
+#[derive(Debug, PartialEq)]
+pub(crate) enum Shape<'a> {
+    NotObject,
+    /// An object serde_json would not read as a [`Record`] (an indexed field twice).
+    Invalid,
+    Record(Record<'a>),
+}
+
 /// The record fields the import reads. Every field accepts any JSON value; only strings count.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[allow(non_snake_case)]
-struct Record<'a> {
+pub(crate) struct Record<'a> {
     #[serde(borrow, default)]
-    eventVersion: Lenient<'a>,
+    pub eventVersion: Lenient<'a>,
     #[serde(borrow, default)]
-    eventTime: Lenient<'a>,
+    pub eventTime: Lenient<'a>,
     #[serde(borrow, default)]
-    eventSource: Lenient<'a>,
+    pub eventSource: Lenient<'a>,
     #[serde(borrow, default)]
-    eventName: Lenient<'a>,
+    pub eventName: Lenient<'a>,
     #[serde(borrow, default)]
-    awsRegion: Lenient<'a>,
+    pub awsRegion: Lenient<'a>,
     #[serde(borrow, default)]
-    recipientAccountId: Lenient<'a>,
+    pub recipientAccountId: Lenient<'a>,
     #[serde(borrow, default)]
-    eventID: Lenient<'a>,
+    pub eventID: Lenient<'a>,
 }
 
 /// A JSON value read as a string when it is one, and skipped otherwise.
-#[derive(Default)]
-enum Lenient<'a> {
+#[derive(Default, Debug, PartialEq)]
+pub(crate) enum Lenient<'a> {
     #[default]
     Absent,
     NotString,
@@ -356,20 +371,26 @@ enum Inflate {
 
 /// Inflates every gzip member into at most `limit` bytes, growing the buffer in steps rather
 /// than doubling, so it never holds much more than the text. Zero bytes after the last member
-/// are padding, as `gzip -d` takes them; anything else after it is an error.
+/// are padding, as `gzip -d` takes them; anything else after it is an error. zlib-rs checks
+/// each member's header and CRC and says where the member ends.
 fn inflate(gz: &[u8], limit: u64) -> Result<Vec<u8>, Inflate> {
+    use flate2::{Decompress, FlushDecompress, Status};
     // The last member's ISIZE (size mod 2^32) is a good first guess for the buffer.
     let hint = gz
         .len()
         .checked_sub(4)
         .map(|i| u32::from_le_bytes(gz[i..].try_into().expect("4 bytes")) as u64)
         .unwrap_or(0)
-        .clamp(gz.len() as u64, 64 << 20)
+        .max(gz.len() as u64)
+        .min(64 << 20)
         .min(limit) as usize;
+    let corrupt = |why: &dyn fmt::Display| {
+        Inflate::Corrupt(format!("The log file is not a valid gzip stream: {why}."))
+    };
     let mut text: Vec<u8> = Vec::with_capacity(hint + 1);
     let mut rest: &[u8] = gz;
     loop {
-        let mut member = flate2::bufread::GzDecoder::new(rest);
+        let mut member = Decompress::new_gzip(15);
         loop {
             if text.len() == text.capacity() {
                 if text.len() as u64 > limit {
@@ -378,33 +399,29 @@ fn inflate(gz: &[u8], limit: u64) -> Result<Vec<u8>, Inflate> {
                 let step = (text.len() / 4).max(1 << 20);
                 text.reserve_exact(step.min(limit as usize + 1 - text.len()).max(1));
             }
-            let at = text.len();
-            let chunk = (text.capacity() - at).min(256 << 10);
-            text.resize(at + chunk, 0);
-            match member.read(&mut text[at..]) {
-                Ok(0) => {
-                    text.truncate(at);
-                    break;
-                }
-                Ok(n) => text.truncate(at + n),
-                Err(e) => {
-                    return Err(Inflate::Corrupt(format!(
-                        "The log file is not a valid gzip stream: {e}."
-                    )))
-                }
-            }
+            let (read, wrote) = (member.total_in(), text.len());
+            let input = &rest[read as usize..];
+            let status = member
+                .decompress_vec(input, &mut text, FlushDecompress::None)
+                .map_err(|e| corrupt(&e))?;
             if text.len() as u64 > limit {
                 return Err(Inflate::OverLimit);
             }
+            match status {
+                Status::StreamEnd => break,
+                _ if member.total_in() == read && text.len() == wrote => {
+                    // No progress with room to write: the input ended inside the member.
+                    return Err(corrupt(&"it ends inside a member"));
+                }
+                _ => {}
+            }
         }
-        rest = member.into_inner();
+        rest = &rest[member.total_in() as usize..];
         if rest.iter().all(|&b| b == 0) {
             return Ok(text);
         }
         if !rest.starts_with(&[0x1f, 0x8b]) {
-            return Err(Inflate::Corrupt(
-                "The log file is not a valid gzip stream: data after the last member.".into(),
-            ));
+            return Err(corrupt(&"data after the last member"));
         }
     }
 }
@@ -419,13 +436,11 @@ fn index_records(
     if first != Some(b'{') {
         return Err("The log file is not a JSON object with a Records array.".into());
     }
-    let file: LogFile = serde_json::from_str(text).map_err(|e| {
-        if e.is_data() {
-            format!("The log file is not a JSON object with a Records array: {e}.")
-        } else {
-            format!("The log file is not valid JSON: {e}.")
-        }
-    })?;
+    // The one-pass reader answers for ordinary files; serde_json decides the rest.
+    let elements = match crate::scan::records(text) {
+        Some(elements) => elements,
+        None => reference_elements(text, opts)?,
+    };
     let base = text.as_ptr() as usize;
     let span_of = |s: &str| (s.as_ptr() as usize - base) as u32;
     let field = |l: &Lenient| match l {
@@ -448,24 +463,24 @@ fn index_records(
         i
     };
     let mut bad: Vec<(usize, &'static str)> = Vec::new();
-    out.records = file.records.len() as u64;
-    out.events.reserve(file.records.len());
-    for (i, raw) in file.records.iter().enumerate() {
-        let json = raw.get();
+    out.records = elements.len() as u64;
+    out.events.reserve(elements.len());
+    for (i, el) in elements.iter().enumerate() {
+        let json = &text[el.start..el.end];
         if json.len() > opts.max_record_bytes {
             bad.push((i, "larger than 256 KB"));
             continue;
         }
-        if !json.starts_with('{') {
-            bad.push((i, "not a JSON object"));
-            continue;
-        }
-        let rec: Record = match serde_json::from_str(json) {
-            Ok(r) => r,
-            Err(_) => {
+        let rec = match &el.shape {
+            Shape::NotObject => {
+                bad.push((i, "not a JSON object"));
+                continue;
+            }
+            Shape::Invalid => {
                 bad.push((i, "has a duplicate field"));
                 continue;
             }
+            Shape::Record(r) => r,
         };
         let (source, name) = match (
             rec.eventVersion.non_empty(),
@@ -512,10 +527,48 @@ fn index_records(
         out.failure = Some(FailureEntry {
             location: location.to_string(),
             error_type: ErrorType::InvalidEventRecord,
-            error_message: describe_bad(&bad, file.records.len()),
+            error_message: describe_bad(&bad, elements.len()),
         });
     }
     Ok(())
+}
+
+/// The elements of the `Records` array as serde_json reads them: the reference for
+/// [`crate::scan::records`], and the reader of every file that one does not answer for.
+pub(crate) fn reference_elements<'a>(
+    text: &'a str,
+    opts: &IngestOptions,
+) -> Result<Vec<Element<'a>>, String> {
+    let file: LogFile = serde_json::from_str(text).map_err(|e| {
+        if e.is_data() {
+            format!("The log file is not a JSON object with a Records array: {e}.")
+        } else {
+            format!("The log file is not valid JSON: {e}.")
+        }
+    })?;
+    let base = text.as_ptr() as usize;
+    Ok(file
+        .records
+        .iter()
+        .map(|raw| {
+            let json = raw.get();
+            let start = json.as_ptr() as usize - base;
+            // Records over the size limit are refused before they are read.
+            let shape = if json.len() > opts.max_record_bytes || !json.starts_with('{') {
+                Shape::NotObject
+            } else {
+                match serde_json::from_str(json) {
+                    Ok(r) => Shape::Record(r),
+                    Err(_) => Shape::Invalid,
+                }
+            };
+            Element {
+                start,
+                end: start + json.len(),
+                shape,
+            }
+        })
+        .collect())
 }
 
 /// "2 of 10 records were not imported: record 3 eventTime is missing ...; record 7 ...".

@@ -316,6 +316,23 @@ pub struct SynthArgs {
     /// stop at the first bad file, in benchmarks).
     #[arg(long)]
     pub clean: bool,
+    /// How many records each log file holds, `MIN-MAX` (drawn uniformly). Trails write a file
+    /// per Region every few minutes, so real buckets are mostly small files: `1-100` gives
+    /// files of ~70 KB uncompressed; the default gives ~850 KB.
+    #[arg(long, value_parser = parse_range, default_value = "20-1200")]
+    pub records_per_file: (u32, u32),
+}
+
+fn parse_range(s: &str) -> Result<(u32, u32), String> {
+    let (a, b) = s.split_once('-').ok_or("expected MIN-MAX, e.g. 1-100")?;
+    let (a, b): (u32, u32) = (
+        a.trim().parse().map_err(|e| format!("{a}: {e}"))?,
+        b.trim().parse().map_err(|e| format!("{b}: {e}"))?,
+    );
+    if a == 0 || a > b {
+        return Err("expected 1 <= MIN <= MAX".into());
+    }
+    Ok((a, b))
 }
 
 #[derive(Args, Debug)]

@@ -12,6 +12,7 @@ pub fn run(a: SynthArgs) -> anyhow::Result<ExitCode> {
         regions: a.regions,
         days: a.days,
         awkward: !a.clean,
+        records_per_file: a.records_per_file,
         ..Default::default()
     };
     let t = Instant::now();
