@@ -302,7 +302,7 @@ impl<'a> Scan<'a> {
     }
 
     fn digit(&mut self) -> Option<()> {
-        matches!(self.next()?, b'0'..=b'9').then_some(())
+        self.next()?.is_ascii_digit().then_some(())
     }
 
     fn digits(&mut self) {
