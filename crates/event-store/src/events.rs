@@ -3,6 +3,7 @@
 use crate::{Store, StoreError};
 use flate2::read::MultiGzDecoder;
 use rusqlite::params;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use std::io::Read;
 
 /// How many bytes of inflated log files a store keeps for reading records (at least one file
@@ -61,10 +62,11 @@ impl Store {
                AND (?3 IS NULL OR e.event_id = ?3) AND (?4 IS NULL OR l.import_id = ?4) \
              ORDER BY e.num LIMIT ?5",
         )?;
+        let id = q.event_id.as_deref().map(event_id_value);
         let mut rows = stmt.query(params![
             q.after_num,
             q.eds_num,
-            q.event_id,
+            id,
             q.import_id,
             q.limit as i64
         ])?;
@@ -75,7 +77,7 @@ impl Store {
             let raw = self.record_bytes(log_file, offset, len)?;
             out.push(StoredEvent {
                 num: r.get(0)?,
-                event_id: r.get(1)?,
+                event_id: event_id_text(r.get_ref(1)?),
                 time_ms: r.get(2)?,
                 source: r.get(3)?,
                 name: r.get(4)?,
@@ -148,5 +150,97 @@ impl Store {
             .read_to_end(&mut text)
             .map_err(|e| StoreError::LogFile(log_file, e.to_string()))?;
         Ok(text)
+    }
+}
+
+/// How an `eventID` is stored: a canonical UUID (lowercase, hyphenated, as CloudTrail writes
+/// them) as its 16 bytes, anything else as the text itself, so every value reads back exactly.
+pub(crate) enum StoredId<'a> {
+    Uuid([u8; 16]),
+    Text(&'a str),
+}
+
+pub(crate) fn event_id_value(id: &str) -> StoredId<'_> {
+    match uuid_bytes(id) {
+        Some(bytes) => StoredId::Uuid(bytes),
+        None => StoredId::Text(id),
+    }
+}
+
+impl rusqlite::ToSql for StoredId<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            StoredId::Uuid(b) => ValueRef::Blob(b),
+            StoredId::Text(t) => ValueRef::Text(t.as_bytes()),
+        }))
+    }
+}
+
+/// The `eventID` a stored value stands for.
+fn event_id_text(v: ValueRef<'_>) -> Option<String> {
+    match v {
+        ValueRef::Blob(b) if b.len() == 16 => {
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            Some(format!(
+                "{}-{}-{}-{}-{}",
+                &hex[..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..]
+            ))
+        }
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
+        _ => None,
+    }
+}
+
+/// The 16 bytes of `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in lowercase hex; `None` for any
+/// other spelling (which is then kept as text).
+pub(crate) fn uuid_bytes(id: &str) -> Option<[u8; 16]> {
+    let b = id.as_bytes();
+    if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    // Where each byte's two digits begin.
+    const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+    let mut out = [0u8; 16];
+    for (byte, &i) in out.iter_mut().zip(&AT) {
+        *byte = nibble(b[i])? << 4 | nibble(b[i + 1])?;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_read_back_exactly() {
+        for id in [
+            "3038ebd2-c98a-4c65-9b6e-e22506292313",
+            "3038EBD2-C98A-4C65-9B6E-E22506292313",
+            "3038ebd2c98a4c659b6ee22506292313",
+            "3038ebd2-c98a-4c65-9b6e-e2250629231",
+            "3038ebd2-c98a-4c65-9b6e-e2250629231g",
+            "e1",
+            "",
+        ] {
+            let v = event_id_value(id);
+            let r = match rusqlite::ToSql::to_sql(&v).unwrap() {
+                ToSqlOutput::Borrowed(r) => r,
+                _ => unreachable!(),
+            };
+            assert_eq!(event_id_text(r).as_deref(), Some(id));
+            assert_eq!(
+                uuid_bytes(id).is_some(),
+                id == "3038ebd2-c98a-4c65-9b6e-e22506292313"
+            );
+        }
     }
 }

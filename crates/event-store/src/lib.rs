@@ -60,7 +60,7 @@ impl Store {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
         let mut conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.busy_handler(Some(wait_for_lock))?;
         // Every transaction takes the write lock when it begins, so two writers (two processes
         // on one file) wait for each other instead of failing when a read upgrades too late.
         conn.set_transaction_behavior(TransactionBehavior::Immediate);
@@ -119,4 +119,20 @@ impl Store {
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
+}
+
+/// How long a connection waits for another's write lock before giving up (SQLITE_BUSY).
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// SQLite's busy handler: retry every millisecond until [`LOCK_WAIT`] has passed. SQLite's own
+/// handler backs off to 100 ms sleeps, so a thread waiting for the import writer's lock (the
+/// feeder marking the next files handed out) overslept each commit by tens of milliseconds
+/// while the parsers stood idle.
+fn wait_for_lock(attempt: i32) -> bool {
+    const STEP: Duration = Duration::from_millis(1);
+    if STEP * attempt.max(0) as u32 >= LOCK_WAIT {
+        return false;
+    }
+    std::thread::sleep(STEP);
+    true
 }

@@ -152,6 +152,7 @@ impl Store {
     /// database does not have it yet. It is made on the first query rather than by a migration
     /// because every import would pay for keeping it: a store that is only imported never has it.
     pub fn prepare_for_queries(&self) -> Result<(), StoreError> {
+        self.restore_event_indexes()?;
         self.conn.execute_batch(
             "CREATE INDEX IF NOT EXISTS events_by_name ON events(name, log_file, len)",
         )?;

@@ -233,6 +233,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (query_id, row_no)
     ) WITHOUT ROWID;
     "#,
+    // 7: indexes of `events` a bulk import dropped, to be made again at its end (or by whoever
+    // comes next, if it never ended).
+    r#"
+    CREATE TABLE suspended_indexes (
+        name    TEXT PRIMARY KEY,
+        sql     TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Refuses a database written by a newer build, without changing anything.

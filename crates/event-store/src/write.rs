@@ -106,6 +106,74 @@ impl Store {
     }
 }
 
+/// The secondary indexes of `events`. Keeping them up costs an import about a microsecond per
+/// event each; making one anew costs a sort of every event, about a third of that per event.
+const EVENT_INDEXES: [&str; 2] = ["events_by_time", "events_by_name"];
+
+/// Below this many files an import keeps the indexes up whatever the store's size.
+const BULK_FILES: i64 = 64;
+
+impl Store {
+    /// Whether an import of `files` more log files pays for dropping the secondary indexes of
+    /// `events` and making them again once at its end: when it at least doubles the store.
+    pub fn bulk_import_pays(&self, files: i64) -> Result<bool, StoreError> {
+        let held: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM log_files", [], |r| r.get(0))?;
+        Ok(files >= BULK_FILES && files >= held)
+    }
+
+    /// Drops the secondary indexes of `events` for a bulk import, recording them so that
+    /// [`Store::restore_event_indexes`] makes them again: at the import's end, or, should it
+    /// never end, at the next import's end, query or log task. Queries give the same answers
+    /// without them, only slower. Returns how many were dropped.
+    pub fn suspend_event_indexes(&self) -> Result<usize, StoreError> {
+        let tx = self.conn.unchecked_transaction()?;
+        let found: Vec<(String, String)> = {
+            let mut stmt = tx.prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' \
+                 AND name IN (?1, ?2)",
+            )?;
+            let rows = stmt.query_map(EVENT_INDEXES, |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (name, sql) in &found {
+            tx.execute(
+                "INSERT OR REPLACE INTO suspended_indexes (name, sql) VALUES (?1, ?2)",
+                params![name, sql],
+            )?;
+            tx.execute_batch(&format!("DROP INDEX \"{name}\""))?;
+        }
+        tx.commit()?;
+        Ok(found.len())
+    }
+
+    /// Makes again the indexes a bulk import dropped, if any are still missing.
+    pub fn restore_event_indexes(&self) -> Result<(), StoreError> {
+        let pending: i64 =
+            self.conn
+                .query_row("SELECT COUNT(*) FROM suspended_indexes", [], |r| r.get(0))?;
+        if pending == 0 {
+            return Ok(());
+        }
+        let tx = self.conn.unchecked_transaction()?;
+        let suspended: Vec<(String, String)> = {
+            let mut stmt = tx.prepare(
+                "SELECT s.name, s.sql FROM suspended_indexes s WHERE NOT EXISTS \
+                 (SELECT 1 FROM sqlite_master m WHERE m.type = 'index' AND m.name = s.name)",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for (_, sql) in &suspended {
+            tx.execute_batch(sql)?;
+        }
+        tx.execute("DELETE FROM suspended_indexes", [])?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
 #[derive(Default)]
 struct Delta {
     files: i64,
@@ -323,7 +391,7 @@ fn bind_event(
     insert.raw_bind_parameter(at + 3, e.offset)?;
     insert.raw_bind_parameter(at + 4, e.len)?;
     insert.raw_bind_parameter(at + 5, e.time_ms)?;
-    insert.raw_bind_parameter(at + 6, e.event_id)?;
+    insert.raw_bind_parameter(at + 6, e.event_id.map(crate::events::event_id_value))?;
     insert.raw_bind_parameter(at + 7, id(e.source)?)?;
     insert.raw_bind_parameter(at + 8, id(e.name)?)?;
     insert.raw_bind_parameter(at + 9, e.region.map(id).transpose()?)?;

@@ -346,6 +346,9 @@ impl Engine {
         if !claimed {
             return current();
         }
+        // Windows of time are read through `events_by_time`, which a bulk import that never
+        // ended may have left dropped.
+        self.store().restore_event_indexes()?;
         self.runs
             .lock()
             .insert(id.to_string(), control.cancel.clone());

@@ -439,10 +439,33 @@ impl Engine {
         opts: &IngestOptions,
         control: &RunControl,
     ) -> Result<(), EngineError> {
+        // An import that at least doubles the store makes the indexes of `events` once at its
+        // end rather than keeping them up event by event.
+        let (files, _) = self.store().pending_totals(id)?;
+        if self.store().bulk_import_pays(files)? {
+            self.store().suspend_event_indexes()?;
+        }
+        let ingested = self.ingest_claimed(id, owner, eds_num, source, opts, control);
+        // Also made again when an earlier import suspended them and never ended.
+        let restored = self.store().restore_event_indexes();
+        ingested.and(restored.map_err(Into::into))
+    }
+
+    fn ingest_claimed(
+        &self,
+        id: &str,
+        owner: &str,
+        eds_num: i64,
+        source: &dyn ObjectSource,
+        opts: &IngestOptions,
+        control: &RunControl,
+    ) -> Result<(), EngineError> {
         let stop = &control.stop;
         let writer_store = Store::open(&self.db_path)?;
         let threads = rayon::current_num_threads();
-        let (tx, rx) = sync_channel::<(FileTask, ParsedFile)>(threads * 2);
+        // Deep enough that the parsers go on while the writer commits (a file waiting holds
+        // about its object's bytes, and the run's memory budget bounds them all).
+        let (tx, rx) = sync_channel::<(FileTask, ParsedFile)>(threads * 1024);
         // After every commit, the writer's or a file committed alone: the caller's progress,
         // then the engine's hook.
         let on_commit = |p: &Progress| {
@@ -619,6 +642,8 @@ impl Sink for ChannelSink {
         if let Some(p) = self.pace {
             std::thread::sleep(p);
         }
+        let mut file = file;
+        file.release_text();
         self.tx.send((task.clone(), file)).map_err(|_| ())
     }
 }

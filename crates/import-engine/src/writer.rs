@@ -57,7 +57,7 @@ pub(crate) fn run(
                     oldest = Instant::now();
                 }
                 events += item.1.events.len();
-                bytes += item.1.text.len();
+                bytes += item.1.memory() as usize;
                 batch.push(item);
                 false
             }

@@ -156,10 +156,36 @@ impl ParsedFile {
             + self.text.capacity()
             + self.events.capacity() * std::mem::size_of::<Event>()
             + self
+                .events
+                .iter()
+                .map(|e| match &e.event_id {
+                    Field::Owned(s) => s.len(),
+                    _ => 0,
+                })
+                .sum::<usize>()
+            + self
                 .strings
                 .iter()
                 .map(|s| s.capacity() + 24)
                 .sum::<usize>()) as u64
+    }
+
+    /// Lets go of the inflated text once nothing but the store needs the file: the fields
+    /// that point into it are copied out, and the file's memory reservation shrinks to what is
+    /// left (mostly the object's bytes, an eighth of the text). A file waiting for the writer
+    /// then holds little, so many can wait. [`ParsedFile::raw`] is empty afterwards.
+    pub fn release_text(&mut self) {
+        for e in &mut self.events {
+            if let Field::Span { start, len } = e.event_id {
+                let s = &self.text[start as usize..(start + len) as usize];
+                e.event_id = Field::Owned(s.into());
+            }
+        }
+        self.text = String::new();
+        let left = self.memory();
+        if let Some(r) = &mut self.reservation {
+            r.shrink_to(left);
+        }
     }
 
     /// The raw record of one of this file's events, byte for byte as in the file.
