@@ -13,7 +13,6 @@ pub fn run(a: SynthArgs) -> anyhow::Result<ExitCode> {
         days: a.days,
         awkward: !a.clean,
         records_per_file: a.records_per_file,
-        ..Default::default()
     };
     let t = Instant::now();
     let e = trail_synth::generate(&a.out, &spec)?;
