@@ -118,10 +118,10 @@ fn rows() -> Vec<EventRow<'static>> {
 #[test]
 fn migrations_apply_once_and_refuse_a_newer_schema() {
     let s = setup();
-    assert_eq!(s.store.schema_version().unwrap(), 6);
+    assert_eq!(s.store.schema_version().unwrap(), 7);
     drop(s.store);
     let again = Store::open(&s.path).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 6);
+    assert_eq!(again.schema_version().unwrap(), 7);
     assert_eq!(again.event_data_stores("arn:", 0, 10).unwrap().len(), 1);
     drop(again);
     let conn = rusqlite::Connection::open(&s.path).unwrap();
@@ -131,7 +131,7 @@ fn migrations_apply_once_and_refuse_a_newer_schema() {
         Store::open(&s.path),
         Err(StoreError::NewerSchema {
             found: 99,
-            known: 6
+            known: 7
         })
     ));
     assert!(matches!(
@@ -143,13 +143,13 @@ fn migrations_apply_once_and_refuse_a_newer_schema() {
 /// The first schema kept tags inside the store's settings; the migration moves them out.
 #[test]
 fn tags_of_the_first_schema_move_to_their_table() {
-    // A database of the first schema: today's, with migrations 2 to 6 taken back.
+    // A database of the first schema: today's, with migrations 2 to 7 taken back.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v1.db");
     drop(Store::open(&path).unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE query_rows; DROP TABLE query_stores; DROP TABLE queries; \
+        "DROP TABLE suspended_indexes; DROP TABLE query_rows; DROP TABLE query_stores; DROP TABLE queries; \
          DROP TABLE log_events; DROP TABLE log_streams; DROP TABLE log_groups; \
          DROP TABLE log_task_batches; DROP TABLE log_tasks; DROP INDEX events_by_time; \
          DROP TABLE tags; ALTER TABLE imports DROP COLUMN owner; \
@@ -662,4 +662,44 @@ fn log_event_reads_stay_in_their_index() {
             .unwrap();
         assert!(!plan.contains("SCAN le"), "{plan}");
     }
+}
+
+/// The indexes of `events` in the database, by name.
+fn event_indexes(path: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name")
+        .unwrap();
+    let names = stmt.query_map([], |r| r.get(0)).unwrap();
+    names.collect::<Result<_, _>>().unwrap()
+}
+
+/// A bulk import drops the secondary indexes and they come back exactly as they were: at its
+/// end, or at the next query if it never ended.
+#[test]
+fn suspended_indexes_come_back_as_they_were() {
+    let s = setup();
+    s.store.prepare_for_queries().unwrap();
+    let before = event_indexes(&s.path);
+    assert_eq!(before, ["events_by_name", "events_by_time"]);
+    // An empty store: any import of 64 files or more doubles it; fewer never drop anything.
+    assert!(!s.store.bulk_import_pays(63).unwrap());
+    assert!(s.store.bulk_import_pays(64).unwrap());
+    assert_eq!(s.store.suspend_event_indexes().unwrap(), 2);
+    assert!(event_indexes(&s.path).is_empty());
+    // The run died here: a new connection (the next process) still knows what to make again.
+    let next = Store::open(&s.path).unwrap();
+    next.prepare_for_queries().unwrap();
+    assert_eq!(event_indexes(&s.path), before);
+    // Nothing left to restore: a second restore changes nothing.
+    next.restore_event_indexes().unwrap();
+    assert_eq!(event_indexes(&s.path), before);
+    // Only what existed is dropped and made again (a store never queried has no
+    // events_by_name, and does not get one from a restore).
+    let conn = rusqlite::Connection::open(&s.path).unwrap();
+    conn.execute_batch("DROP INDEX events_by_name").unwrap();
+    drop(conn);
+    assert_eq!(next.suspend_event_indexes().unwrap(), 1);
+    next.restore_event_indexes().unwrap();
+    assert_eq!(event_indexes(&s.path), ["events_by_time"]);
 }
