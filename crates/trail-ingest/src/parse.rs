@@ -108,8 +108,11 @@ pub struct Event {
 pub struct ParsedFile {
     /// The object's bytes exactly as read.
     pub original: Vec<u8>,
-    /// The inflated text (empty when the file did not inflate or is not UTF-8).
+    /// The inflated text (empty when the file did not inflate or is not UTF-8, or once
+    /// [`ParsedFile::release_text`] let go of it).
     pub text: String,
+    /// The length of the inflated text, kept when the text is let go of.
+    pub text_bytes: u64,
     pub events: Vec<Event>,
     /// The distinct source, name, Region and account values of the events.
     pub strings: Vec<String>,
@@ -377,6 +380,7 @@ pub(crate) fn parse_within(
         }
     };
     let result = index_records(&text, location, opts, &mut out);
+    out.text_bytes = text.len() as u64;
     out.text = text;
     out.timings.parse_ns = started.elapsed().as_nanos() as u64;
     Ok(match result {

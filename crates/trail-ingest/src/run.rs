@@ -272,7 +272,7 @@ pub fn stats_of(file: &ParsedFile) -> IngestStats {
         expired_records: file.expired_records,
         failed_entries: failed,
         bytes_read: file.original.len() as u64,
-        bytes_inflated: file.text.len() as u64,
+        bytes_inflated: file.text_bytes,
         read_ns: file.timings.read_ns,
         inflate_ns: file.timings.inflate_ns,
         parse_ns: file.timings.parse_ns,
