@@ -585,22 +585,46 @@ impl Engine {
             on_commit(&progress);
         }
         let chunk = (threads_now() * 16).max(256);
-        let mut after = -1;
+        // The next chunk, recorded as handed out: `None` when the import is no longer this
+        // run's. The mark waits for the writer's lock, so each chunk is marked while the one
+        // before it is read, never with the parsers standing idle.
+        let next_chunk =
+            |after: i64| -> Result<Option<Vec<event_store::PendingFile>>, EngineError> {
+                let files = self.store().pending_files(id, after, chunk)?;
+                Ok(match files.last() {
+                    None => Some(files),
+                    Some(last) => self
+                        .store()
+                        .set_dispatched(id, owner, last.file_no)?
+                        .then_some(files),
+                })
+            };
+        let Some(mut files) = next_chunk(-1)? else {
+            return Ok(());
+        };
         loop {
-            if stop.load(Ordering::SeqCst) {
-                return Ok(());
-            }
-            let files = self.store().pending_files(id, after, chunk)?;
             let Some(last) = files.last() else {
                 return Ok(());
             };
-            after = last.file_no;
-            if !self.store().set_dispatched(id, owner, after)? {
+            if stop.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            if ingest(source, &tasks_of(files), opts, sink, stop).is_err() {
+            let after = last.file_no;
+            let tasks = tasks_of(files);
+            let (ingested, upcoming) = std::thread::scope(|scope| {
+                let marker = scope.spawn(|| next_chunk(after));
+                let ingested = ingest(source, &tasks, opts, sink, stop);
+                (ingested, marker.join())
+            });
+            if ingested.is_err() {
                 return Ok(()); // the writer hung up; its own answer is read by the caller
             }
+            let upcoming = upcoming
+                .map_err(|_| EngineError::Run("the thread marking files panicked".into()))??;
+            let Some(next) = upcoming else {
+                return Ok(());
+            };
+            files = next;
         }
     }
 }

@@ -92,6 +92,7 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
     let rss_mb = peak_rss_kb() as f64 / 1024.0;
     let secs = |ns: u64| ns as f64 / 1e9;
     let db_bytes = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+    let gb = (p.bytes_inflated as f64 / 1e9).max(1e-9);
     let out = serde_json::json!({
         "Source": what,
         "ImportStatus": import_status(done.status),
@@ -104,6 +105,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             "Wall": wall, "List": list,
             "Read": secs(p.read_ns), "Inflate": secs(p.inflate_ns), "Parse": secs(p.parse_ns),
             "Store": secs(last.store_ns),
+        },
+        "SecondsPerGB": {
+            "Read": secs(p.read_ns) / gb, "Inflate": secs(p.inflate_ns) / gb,
+            "Parse": secs(p.parse_ns) / gb, "Store": secs(last.store_ns) / gb,
         },
         "EventsPerSecond": p.events as f64 / wall,
         "MBPerSecond": p.bytes_inflated as f64 / 1e6 / wall,
@@ -123,26 +128,29 @@ pub fn run(a: BenchArgs) -> anyhow::Result<ExitCode> {
             p.bytes_inflated as f64 / 1e6,
             import_status(done.status)
         );
-        println!("stage       seconds");
-        println!("  list      {list:8.3}  wall, until discovery ended");
-        println!(
-            "  read      {:8.3}  summed over parser threads",
-            secs(p.read_ns)
-        );
-        println!(
-            "  inflate   {:8.3}  summed over parser threads",
-            secs(p.inflate_ns)
-        );
-        println!(
-            "  parse     {:8.3}  summed over parser threads",
-            secs(p.parse_ns)
-        );
-        println!("  store     {:8.3}  the writer thread", secs(last.store_ns));
+        // Seconds per GB of uncompressed logs: what each stage costs whatever the bucket's size.
+        let stage = |name: &str, s: f64, on: &str| {
+            println!("  {name:<10}{s:8.3}  {:7.3}  {on}", s / gb);
+        };
+        println!("stage          seconds     s/GB  on");
+        println!("  list      {list:8.3}           wall, until discovery ended");
+        stage("read", secs(p.read_ns), "summed over parser threads");
+        stage("inflate", secs(p.inflate_ns), "summed over parser threads");
+        stage("parse", secs(p.parse_ns), "summed over parser threads");
+        stage("store", secs(last.store_ns), "the writer thread");
         println!("  total     {wall:8.3}  wall");
         println!(
             "throughput  {:.0} events/s, {:.0} MB/s uncompressed",
             p.events as f64 / wall,
             p.bytes_inflated as f64 / 1e6 / wall
+        );
+        // Which side bounds this machine: the parsers share the cores, the writer is one.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let parsers = (secs(p.inflate_ns) + secs(p.parse_ns)) / cores;
+        let writer = secs(last.store_ns);
+        println!(
+            "bound       {} (inflate + parse over {cores} cores: {parsers:.2} s; the writer: {writer:.2} s)",
+            if writer > parsers { "the writer" } else { "the parsers" }
         );
         println!(
             "peak RSS    {rss_mb:.0} MB; database {:.1} MB ({:.2}x the gzipped input)",
