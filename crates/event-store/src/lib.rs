@@ -114,6 +114,21 @@ impl Store {
     }
 
     /// The schema version applied (the number of migrations).
+    /// Leaves checkpoints to [`Store::checkpoint`] on another connection: the import writer
+    /// commits without copying the write-ahead log into the database itself.
+    pub fn defer_checkpoints(&self) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Copies what the write-ahead log holds into the database, as far as readers allow,
+    /// without waiting for anyone (a passive checkpoint).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn

@@ -462,13 +462,21 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let stop = &control.stop;
         let writer_store = Store::open(&self.db_path)?;
+        // The writer is the import's one serial stage: the write-ahead log is copied into the
+        // database by a checkpointer thread of its own after each commit, not by the writer.
+        writer_store.defer_checkpoints()?;
+        let checkpointer_store = Store::open(&self.db_path)?;
+        let (committed, commits) = sync_channel::<()>(1);
+        let finished = AtomicBool::new(false);
         let threads = rayon::current_num_threads();
         // Deep enough that the parsers go on while the writer commits (a file waiting holds
         // about its object's bytes, and the run's memory budget bounds them all).
         let (tx, rx) = sync_channel::<(FileTask, ParsedFile)>(threads * 1024);
-        // After every commit, the writer's or a file committed alone: the caller's progress,
-        // then the engine's hook.
+        // After every commit, the writer's or a file committed alone: a checkpoint, the
+        // caller's progress, then the engine's hook.
         let on_commit = |p: &Progress| {
+            // Full: a checkpoint is already due.
+            let _ = committed.try_send(());
             if let Some(cb) = &control.on_progress {
                 cb(p);
             }
@@ -478,39 +486,58 @@ impl Engine {
         };
         let on_commit = &on_commit;
         std::thread::scope(|scope| -> Result<(), EngineError> {
-            let writer = std::thread::Builder::new()
-                .name("writer".into())
+            let finished = &finished;
+            std::thread::Builder::new()
+                .name("checkpointer".into())
                 .spawn_scoped(scope, move || {
-                    writer::run(
-                        writer_store,
-                        writer::Target {
-                            import_id: id,
-                            owner,
-                            eds_num,
-                            stop,
-                        },
-                        rx,
-                        self.config.batch,
-                        self.config.clock.as_ref(),
-                        on_commit,
-                    )
+                    for () in commits {
+                        // A checkpoint that cannot run now runs after the next commit.
+                        let _ = checkpointer_store.checkpoint();
+                        if finished.load(Ordering::SeqCst) {
+                            break;
+                        }
+                    }
                 })
                 .map_err(|e| EngineError::Run(e.to_string()))?;
-            let sink = ChannelSink {
-                tx,
-                pace: self.config.pace_per_file,
-            };
-            let fed = self.feed(id, owner, eds_num, source, opts, &sink, stop, on_commit);
-            drop(sink);
-            let written = writer
-                .join()
-                .map_err(|_| EngineError::Run("the writer thread panicked".into()))??;
-            if written == WriterEnd::Refused {
-                // The import is no longer this run's: a StopImport answered, or another run
-                // took over. Nothing more is written.
-                stop.store(true, Ordering::SeqCst);
-            }
-            fed
+            let ran = (|| -> Result<(), EngineError> {
+                let writer = std::thread::Builder::new()
+                    .name("writer".into())
+                    .spawn_scoped(scope, move || {
+                        writer::run(
+                            writer_store,
+                            writer::Target {
+                                import_id: id,
+                                owner,
+                                eds_num,
+                                stop,
+                            },
+                            rx,
+                            self.config.batch,
+                            self.config.clock.as_ref(),
+                            on_commit,
+                        )
+                    })
+                    .map_err(|e| EngineError::Run(e.to_string()))?;
+                let sink = ChannelSink {
+                    tx,
+                    pace: self.config.pace_per_file,
+                };
+                let fed = self.feed(id, owner, eds_num, source, opts, &sink, stop, on_commit);
+                drop(sink);
+                let written = writer
+                    .join()
+                    .map_err(|_| EngineError::Run("the writer thread panicked".into()))??;
+                if written == WriterEnd::Refused {
+                    // The import is no longer this run's: a StopImport answered, or another
+                    // run took over. Nothing more is written.
+                    stop.store(true, Ordering::SeqCst);
+                }
+                fed
+            })();
+            // The checkpointer's last round; then it ends, and so can the scope.
+            finished.store(true, Ordering::SeqCst);
+            let _ = committed.send(());
+            ran
         })
     }
 
