@@ -471,7 +471,7 @@ impl Engine {
         let threads = rayon::current_num_threads();
         // Deep enough that the parsers go on while the writer commits (a file waiting holds
         // about its object's bytes, and the run's memory budget bounds them all).
-        let (tx, rx) = sync_channel::<(FileTask, ParsedFile)>(threads * 1024);
+        let (tx, rx) = sync_channel::<(FileTask, ParsedFile)>(2048.max(threads * 4));
         // After every commit, the writer's or a file committed alone: a checkpoint, the
         // caller's progress, then the engine's hook.
         let on_commit = |p: &Progress| {
