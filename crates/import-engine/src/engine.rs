@@ -35,7 +35,7 @@ impl Default for BatchLimits {
     fn default() -> Self {
         BatchLimits {
             files: usize::MAX,
-            events: 100_000,
+            events: 25_000,
             bytes: 64 << 20,
             latency: Duration::from_millis(250),
         }
