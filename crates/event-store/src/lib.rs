@@ -113,7 +113,6 @@ impl Store {
         })
     }
 
-    /// The schema version applied (the number of migrations).
     /// Leaves checkpoints to [`Store::checkpoint`] on another connection: the import writer
     /// commits without copying the write-ahead log into the database itself.
     pub fn defer_checkpoints(&self) -> Result<(), StoreError> {
@@ -129,6 +128,7 @@ impl Store {
         Ok(())
     }
 
+    /// The schema version applied (the number of migrations).
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn

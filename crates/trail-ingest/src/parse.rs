@@ -466,50 +466,90 @@ fn index_records(
     if first != Some(b'{') {
         return Err("The log file is not a JSON object with a Records array.".into());
     }
-    // The one-pass reader answers for ordinary files; serde_json decides the rest.
-    let elements = match crate::scan::records(text) {
-        Some(elements) => elements,
-        None => reference_elements(text, opts)?,
-    };
-    let base = text.as_ptr() as usize;
-    let span_of = |s: &str| (s.as_ptr() as usize - base) as u32;
-    let field = |l: &Lenient| match l {
-        Lenient::Str(Cow::Borrowed(s)) => Field::Span {
-            start: span_of(s),
-            len: s.len() as u32,
-        },
-        Lenient::Str(Cow::Owned(s)) => Field::Owned(s.as_str().into()),
-        _ => Field::Missing,
-    };
-    let mut distinct: FxHashMap<String, u32> = FxHashMap::default();
-    let mut strings: Vec<String> = Vec::new();
-    let mut intern = |s: &str| -> u32 {
-        if let Some(&i) = distinct.get(s) {
+    // The one-pass reader answers for ordinary files; serde_json decides the rest. Elements
+    // are indexed as they are read, never collected: a file of millions of tiny elements
+    // holds no more than its events.
+    let mut index = Index::new(text, opts);
+    if crate::scan::records(text, |el| index.add(el)).is_none() {
+        index = Index::new(text, opts);
+        reference_elements(text, opts, |el| index.add(el))?;
+    }
+    out.records = index.records;
+    out.expired_records = index.expired;
+    out.events = index.events;
+    out.strings = index.strings;
+    out.invalid_records = index.bad_count;
+    if index.bad_count > 0 {
+        out.failure = Some(FailureEntry {
+            location: location.to_string(),
+            error_type: ErrorType::InvalidEventRecord,
+            error_message: describe_bad(&index.bad, index.bad_count, index.records),
+        });
+    }
+    Ok(())
+}
+
+/// The events of a file's records, indexed one record at a time.
+struct Index<'t, 'o> {
+    text: &'t str,
+    opts: &'o IngestOptions,
+    records: u64,
+    expired: u64,
+    events: Vec<Event>,
+    /// The distinct source, name, Region and account values, and where each is in `strings`.
+    distinct: FxHashMap<String, u32>,
+    strings: Vec<String>,
+    /// The first invalid records (what the failure entry shows), and how many there are.
+    bad: Vec<(u64, &'static str)>,
+    bad_count: u64,
+}
+
+impl<'t, 'o> Index<'t, 'o> {
+    fn new(text: &'t str, opts: &'o IngestOptions) -> Self {
+        Index {
+            text,
+            opts,
+            records: 0,
+            expired: 0,
+            events: Vec::new(),
+            distinct: FxHashMap::default(),
+            strings: Vec::new(),
+            bad: Vec::new(),
+            bad_count: 0,
+        }
+    }
+
+    fn refuse(&mut self, i: u64, why: &'static str) {
+        if self.bad.len() < SHOWN {
+            self.bad.push((i, why));
+        }
+        self.bad_count += 1;
+    }
+
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.distinct.get(s) {
             return i;
         }
-        let i = strings.len() as u32;
-        strings.push(s.to_string());
-        distinct.insert(s.to_string(), i);
+        let i = self.strings.len() as u32;
+        self.strings.push(s.to_string());
+        self.distinct.insert(s.to_string(), i);
         i
-    };
-    let mut bad: Vec<(usize, &'static str)> = Vec::new();
-    out.records = elements.len() as u64;
-    out.events.reserve(elements.len());
-    for (i, el) in elements.iter().enumerate() {
-        let json = &text[el.start..el.end];
-        if json.len() > opts.max_record_bytes {
-            bad.push((i, "larger than 256 KB"));
-            continue;
+    }
+
+    fn span(&self, s: &str) -> u32 {
+        (s.as_ptr() as usize - self.text.as_ptr() as usize) as u32
+    }
+
+    fn add(&mut self, el: Element<'_>) {
+        let i = self.records;
+        self.records += 1;
+        let json = &self.text[el.start..el.end];
+        if json.len() > self.opts.max_record_bytes {
+            return self.refuse(i, "larger than 256 KB");
         }
-        let rec = match &el.shape {
-            Shape::NotObject => {
-                bad.push((i, "not a JSON object"));
-                continue;
-            }
-            Shape::Invalid => {
-                bad.push((i, "has a duplicate field"));
-                continue;
-            }
+        let rec = match el.shape {
+            Shape::NotObject => return self.refuse(i, "not a JSON object"),
+            Shape::Invalid => return self.refuse(i, "has a duplicate field"),
             Shape::Record(r) => r,
         };
         let (source, name) = match (
@@ -517,58 +557,49 @@ fn index_records(
             rec.eventSource.non_empty(),
             rec.eventName.non_empty(),
         ) {
-            (None, _, _) => {
-                bad.push((i, "eventVersion is missing or empty"));
-                continue;
-            }
-            (_, None, _) => {
-                bad.push((i, "eventSource is missing or empty"));
-                continue;
-            }
-            (_, _, None) => {
-                bad.push((i, "eventName is missing or empty"));
-                continue;
-            }
+            (None, _, _) => return self.refuse(i, "eventVersion is missing or empty"),
+            (_, None, _) => return self.refuse(i, "eventSource is missing or empty"),
+            (_, _, None) => return self.refuse(i, "eventName is missing or empty"),
             (Some(_), Some(source), Some(name)) => (source, name),
         };
         let Some(time_ms) = rec.eventTime.non_empty().and_then(parse_event_time) else {
-            bad.push((i, "eventTime is missing or not a date-time"));
-            continue;
+            return self.refuse(i, "eventTime is missing or not a date-time");
         };
-        if opts.retention_cutoff_ms.is_some_and(|c| time_ms < c) {
-            out.expired_records += 1;
-            continue;
+        if self.opts.retention_cutoff_ms.is_some_and(|c| time_ms < c) {
+            self.expired += 1;
+            return;
         }
-        out.events.push(Event {
+        let event_id = match &rec.eventID {
+            Lenient::Str(Cow::Borrowed(s)) => Field::Span {
+                start: self.span(s),
+                len: s.len() as u32,
+            },
+            Lenient::Str(Cow::Owned(s)) => Field::Owned(s.as_str().into()),
+            _ => Field::Missing,
+        };
+        let event = Event {
             index: i as u32,
-            offset: span_of(json),
+            offset: self.span(json),
             len: json.len() as u32,
             time_ms,
-            event_id: field(&rec.eventID),
-            event_source: intern(source),
-            event_name: intern(name),
-            aws_region: rec.awsRegion.non_empty().map(&mut intern),
-            recipient_account_id: rec.recipientAccountId.non_empty().map(&mut intern),
-        });
+            event_id,
+            event_source: self.intern(source),
+            event_name: self.intern(name),
+            aws_region: rec.awsRegion.non_empty().map(|s| self.intern(s)),
+            recipient_account_id: rec.recipientAccountId.non_empty().map(|s| self.intern(s)),
+        };
+        self.events.push(event);
     }
-    out.strings = strings;
-    out.invalid_records = bad.len() as u64;
-    if !bad.is_empty() {
-        out.failure = Some(FailureEntry {
-            location: location.to_string(),
-            error_type: ErrorType::InvalidEventRecord,
-            error_message: describe_bad(&bad, elements.len()),
-        });
-    }
-    Ok(())
 }
 
-/// The elements of the `Records` array as serde_json reads them: the reference for
-/// [`crate::scan::records`], and the reader of every file that one does not answer for.
+/// The elements of the `Records` array as serde_json reads them, handed to `each` in order:
+/// the reference for [`crate::scan::records`], and the reader of every file that one does
+/// not answer for.
 pub(crate) fn reference_elements<'a>(
     text: &'a str,
     opts: &IngestOptions,
-) -> Result<Vec<Element<'a>>, String> {
+    mut each: impl FnMut(Element<'a>),
+) -> Result<(), String> {
     let file: LogFile = serde_json::from_str(text).map_err(|e| {
         if e.is_data() {
             format!("The log file is not a JSON object with a Records array: {e}.")
@@ -577,47 +608,44 @@ pub(crate) fn reference_elements<'a>(
         }
     })?;
     let base = text.as_ptr() as usize;
-    Ok(file
-        .records
-        .iter()
-        .map(|raw| {
-            let json = raw.get();
-            let start = json.as_ptr() as usize - base;
-            // Records over the size limit are refused before they are read.
-            let shape = if json.len() > opts.max_record_bytes || !json.starts_with('{') {
-                Shape::NotObject
-            } else {
-                match serde_json::from_str(json) {
-                    Ok(r) => Shape::Record(r),
-                    Err(_) => Shape::Invalid,
-                }
-            };
-            Element {
-                start,
-                end: start + json.len(),
-                shape,
+    for raw in &file.records {
+        let json = raw.get();
+        let start = json.as_ptr() as usize - base;
+        // Records over the size limit are refused before they are read.
+        let shape = if json.len() > opts.max_record_bytes || !json.starts_with('{') {
+            Shape::NotObject
+        } else {
+            match serde_json::from_str(json) {
+                Ok(r) => Shape::Record(r),
+                Err(_) => Shape::Invalid,
             }
-        })
-        .collect())
+        };
+        each(Element {
+            start,
+            end: start + json.len(),
+            shape,
+        });
+    }
+    Ok(())
 }
 
+/// How many invalid records a failure entry names.
+const SHOWN: usize = 10;
+
 /// "2 of 10 records were not imported: record 3 eventTime is missing ...; record 7 ...".
-fn describe_bad(bad: &[(usize, &str)], total: usize) -> String {
-    const SHOWN: usize = 10;
+/// `bad` holds the first of the `count` invalid records.
+fn describe_bad(bad: &[(u64, &str)], count: u64, total: u64) -> String {
     let mut msg = format!(
-        "{} of {} records are not valid CloudTrail events and were not imported (indexes ",
-        bad.len(),
-        total
+        "{count} of {total} records are not valid CloudTrail events and were not imported (indexes "
     );
-    let idx: Vec<String> = bad.iter().take(SHOWN).map(|(i, _)| i.to_string()).collect();
+    let idx: Vec<String> = bad.iter().map(|(i, _)| i.to_string()).collect();
     msg.push_str(&idx.join(", "));
-    if bad.len() > SHOWN {
-        msg.push_str(&format!(" and {} more", bad.len() - SHOWN));
+    if count > bad.len() as u64 {
+        msg.push_str(&format!(" and {} more", count - bad.len() as u64));
     }
     msg.push_str("): ");
     let why: Vec<String> = bad
         .iter()
-        .take(SHOWN)
         .map(|(i, why)| format!("record {i} {why}"))
         .collect();
     msg.push_str(&why.join("; "));

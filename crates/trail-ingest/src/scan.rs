@@ -14,9 +14,9 @@ use std::borrow::Cow;
 /// Deeper nesting than this is left to the reference path (whose own limit is 128).
 const MAX_DEPTH: u32 = 100;
 
-/// The elements of the file's `Records` array, or `None` when the file is not one this path
-/// reads with certainty.
-pub(crate) fn records(text: &str) -> Option<Vec<Element<'_>>> {
+/// Hands the elements of the file's `Records` array to `each`, in order; `None` when the file
+/// is not one this path reads with certainty (`each` may have seen some elements by then).
+pub(crate) fn records<'a>(text: &'a str, mut each: impl FnMut(Element<'a>)) -> Option<()> {
     let mut s = Scan {
         t: text,
         b: text.as_bytes(),
@@ -24,7 +24,7 @@ pub(crate) fn records(text: &str) -> Option<Vec<Element<'_>>> {
     };
     s.ws();
     s.eat(b'{')?;
-    let mut found: Option<Vec<Element>> = None;
+    let mut found = false;
     s.ws();
     if s.peek()? == b'}' {
         return None; // no Records: the reference path words the error
@@ -39,10 +39,11 @@ pub(crate) fn records(text: &str) -> Option<Vec<Element<'_>>> {
         s.eat(b':')?;
         s.ws();
         if &s.b[k0..k1] == b"Records" {
-            if found.is_some() {
+            if found {
                 return None;
             }
-            found = Some(s.records()?);
+            found = true;
+            s.records(&mut each)?;
         } else {
             s.skip_value(2)?;
         }
@@ -54,10 +55,10 @@ pub(crate) fn records(text: &str) -> Option<Vec<Element<'_>>> {
         }
     }
     s.ws();
-    if s.i != s.b.len() {
+    if s.i != s.b.len() || !found {
         return None;
     }
-    found
+    Some(())
 }
 
 struct Scan<'a> {
@@ -92,13 +93,12 @@ impl<'a> Scan<'a> {
     }
 
     /// The `Records` array, the cursor on its `[`.
-    fn records(&mut self) -> Option<Vec<Element<'a>>> {
+    fn records(&mut self, each: &mut impl FnMut(Element<'a>)) -> Option<()> {
         self.eat(b'[')?;
-        let mut out = Vec::new();
         self.ws();
         if self.peek()? == b']' {
             self.i += 1;
-            return Some(out);
+            return Some(());
         }
         loop {
             self.ws();
@@ -109,7 +109,7 @@ impl<'a> Scan<'a> {
                 self.skip_value(3)?;
                 Shape::NotObject
             };
-            out.push(Element {
+            each(Element {
                 start,
                 end: self.i,
                 shape,
@@ -117,7 +117,7 @@ impl<'a> Scan<'a> {
             self.ws();
             match self.next()? {
                 b',' => continue,
-                b']' => return Some(out),
+                b']' => return Some(()),
                 _ => return None,
             }
         }
@@ -349,16 +349,15 @@ mod tests {
     /// `records(text)`, checked against the reference reader; whether it answered.
     fn agrees(text: &str) -> bool {
         let opts = IngestOptions::default();
-        match records(text) {
-            None => false,
-            Some(fast) => {
-                let slow = reference_elements(text, &opts).unwrap_or_else(|e| {
-                    panic!("fast path took what serde_json refuses: {e}\n{text}")
-                });
-                assert_eq!(fast, slow, "{text}");
-                true
-            }
+        let mut fast = Vec::new();
+        if records(text, |el| fast.push(el)).is_none() {
+            return false;
         }
+        let mut slow = Vec::new();
+        reference_elements(text, &opts, |el| slow.push(el))
+            .unwrap_or_else(|e| panic!("fast path took what serde_json refuses: {e}\n{text}"));
+        assert_eq!(fast, slow, "{text}");
+        true
     }
 
     #[test]

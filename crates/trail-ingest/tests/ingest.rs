@@ -196,6 +196,34 @@ fn retention_drops_old_records_without_failing() {
     );
 }
 
+/// Millions of tiny elements are counted, not collected: the failure entry names the first
+/// ten, and the good record among them stays.
+#[test]
+fn a_flood_of_tiny_elements_is_counted_not_kept() {
+    let n = 1_000_000;
+    let mut doc = String::from("{\"Records\":[");
+    doc.push_str(&good("Kept"));
+    for _ in 0..n {
+        doc.push_str(",0");
+    }
+    doc.push_str("]}");
+    let p = parse(gz(doc.as_bytes()));
+    assert_eq!(
+        (p.records, p.invalid_records, p.events.len()),
+        (n + 1, n, 1)
+    );
+    let (kind, msg) = failure(&p).unwrap();
+    assert_eq!(kind, ErrorType::InvalidEventRecord);
+    assert!(
+        msg.starts_with(&format!(
+            "{n} of {} records are not valid CloudTrail events and were not imported (indexes 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and {} more): record 1 not a JSON object;",
+            n + 1,
+            n - 10
+        )),
+        "{msg}"
+    );
+}
+
 #[test]
 fn inflate_limit_is_enforced() {
     let opts = IngestOptions::with_max_object_bytes(100);
