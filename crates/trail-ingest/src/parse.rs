@@ -206,10 +206,64 @@ impl ParsedFile {
     }
 }
 
-#[derive(Deserialize)]
-struct LogFile<'a> {
-    #[serde(rename = "Records", borrow)]
-    records: Vec<&'a RawValue>,
+/// A log file read by serde_json the way `#[derive(Deserialize)]` would read a struct with one
+/// field `Records: Vec<&RawValue>` (same errors, same positions), except that each record is
+/// handed to `each` as it is read instead of being collected.
+struct LogFile<'f, F>(&'f mut F);
+
+impl<'de, F: FnMut(&'de RawValue)> de::DeserializeSeed<'de> for LogFile<'_, F> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_struct("LogFile", &["Records"], self)
+    }
+}
+
+impl<'de, F: FnMut(&'de RawValue)> Visitor<'de> for LogFile<'_, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("struct LogFile")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = false;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key != "Records" {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            if seen {
+                return Err(de::Error::duplicate_field("Records"));
+            }
+            seen = true;
+            map.next_value_seed(Records(&mut *self.0))?;
+        }
+        if !seen {
+            return Err(de::Error::missing_field("Records"));
+        }
+        Ok(())
+    }
+}
+
+/// The `Records` array, each element handed on as it is read.
+struct Records<'f, F>(&'f mut F);
+
+impl<'de, F: FnMut(&'de RawValue)> de::DeserializeSeed<'de> for Records<'_, F> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, F: FnMut(&'de RawValue)> Visitor<'de> for Records<'_, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            (self.0)(raw);
+        }
+        Ok(())
+    }
 }
 
 /// One element of a file's `Records` array: its exact span in the text and what it is.
@@ -600,15 +654,8 @@ pub(crate) fn reference_elements<'a>(
     opts: &IngestOptions,
     mut each: impl FnMut(Element<'a>),
 ) -> Result<(), String> {
-    let file: LogFile = serde_json::from_str(text).map_err(|e| {
-        if e.is_data() {
-            format!("The log file is not a JSON object with a Records array: {e}.")
-        } else {
-            format!("The log file is not valid JSON: {e}.")
-        }
-    })?;
     let base = text.as_ptr() as usize;
-    for raw in &file.records {
+    let mut element = |raw: &'a RawValue| {
         let json = raw.get();
         let start = json.as_ptr() as usize - base;
         // Records over the size limit are refused before they are read.
@@ -625,8 +672,17 @@ pub(crate) fn reference_elements<'a>(
             end: start + json.len(),
             shape,
         });
-    }
-    Ok(())
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    de::DeserializeSeed::deserialize(LogFile(&mut element), &mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| {
+            if e.is_data() {
+                format!("The log file is not a JSON object with a Records array: {e}.")
+            } else {
+                format!("The log file is not valid JSON: {e}.")
+            }
+        })
 }
 
 /// How many invalid records a failure entry names.
@@ -651,4 +707,55 @@ fn describe_bad(bad: &[(u64, &str)], count: u64, total: u64) -> String {
     msg.push_str(&why.join("; "));
     msg.push('.');
     msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{reference_elements, IngestOptions};
+    use serde::Deserialize;
+    use serde_json::value::RawValue;
+
+    /// What the streaming reader replaced: it must refuse the same files with the same words.
+    #[derive(Deserialize)]
+    struct Collected<'a> {
+        #[serde(rename = "Records", borrow)]
+        records: Vec<&'a RawValue>,
+    }
+
+    #[test]
+    fn streaming_reader_words_errors_as_the_derived_one() {
+        for text in [
+            r#"{"Records":[1,{"a":2}]}"#,
+            r#"{"x":1,"Records":[],"y":[1]}"#,
+            r#"{"Records":[],"Records":[]}"#,
+            r#"{"Rec\u006frds":[3]}"#,
+            r#"{"records":[]}"#,
+            r#"{}"#,
+            r#"{"Records":1}"#,
+            r#"{"Records":{"a":1}}"#,
+            r#"{"Records":[1,]}"#,
+            r#"{"Records":[]} x"#,
+            r#"{"Records":["\q"]}"#,
+            r#"{"Records":[1"#,
+            r#"{"Records":[],"x":"\q"}"#,
+        ] {
+            let want = serde_json::from_str::<Collected>(text)
+                .map(|c| {
+                    c.records
+                        .iter()
+                        .map(|r| r.get().to_string())
+                        .collect::<Vec<_>>()
+                })
+                .map_err(|e| e.to_string());
+            let mut got = Vec::new();
+            let result = reference_elements(text, &IngestOptions::default(), |el| {
+                got.push(text[el.start..el.end].to_string())
+            });
+            match (want, result) {
+                (Ok(want), Ok(())) => assert_eq!(got, want, "{text}"),
+                (Err(want), Err(msg)) => assert!(msg.contains(&want), "{text}: {msg} vs {want}"),
+                (want, result) => panic!("{text}: {want:?} vs {result:?}"),
+            }
+        }
+    }
 }
