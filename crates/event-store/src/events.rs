@@ -33,6 +33,27 @@ pub struct EventQuery {
     pub limit: usize,
 }
 
+/// The partition values a store's events take (for a table's partition projection).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartitionValues {
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    /// The earliest eventTime, in ms.
+    pub first_ms: Option<i64>,
+}
+
+/// One stored event as [`Store::for_each_event_by_partition`] hands it over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionedEvent<'a> {
+    /// `recipientAccountId`, if the record has one.
+    pub account: Option<&'a str>,
+    /// `awsRegion`, if the record has one.
+    pub region: Option<&'a str>,
+    pub time_ms: i64,
+    /// The record exactly as it was in the log file.
+    pub raw: &'a [u8],
+}
+
 /// One stored event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
@@ -88,6 +109,68 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Every event of a store whose eventTime lies in `[start_ms, end_ms]` (either end open),
+    /// ordered by recipient account, Region, eventTime and then storage order (missing
+    /// accounts and Regions first), handed to `each` with its record's exact bytes. Records
+    /// are read through the cache of inflated files, which this order walks across the few
+    /// files that overlap in time. Stops at the first `Err` of `each` and returns it.
+    pub fn for_each_event_by_partition<E>(
+        &self,
+        eds_num: i64,
+        start_ms: Option<i64>,
+        end_ms: Option<i64>,
+        mut each: impl FnMut(&PartitionedEvent<'_>) -> Result<(), E>,
+    ) -> Result<Result<(), E>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.value, r.value, e.event_time, e.log_file, e.offset, e.len \
+             FROM events e JOIN log_files l ON l.num = e.log_file \
+             LEFT JOIN strings a ON a.num = e.account LEFT JOIN strings r ON r.num = e.region \
+             WHERE l.eds_num = ?1 AND (?2 IS NULL OR e.event_time >= ?2) \
+               AND (?3 IS NULL OR e.event_time <= ?3) \
+             ORDER BY a.value, r.value, e.event_time, e.num",
+        )?;
+        let mut rows = stmt.query(params![eds_num, start_ms, end_ms])?;
+        while let Some(r) = rows.next()? {
+            let (log_file, offset, len): (i64, usize, usize) = (r.get(3)?, r.get(4)?, r.get(5)?);
+            let raw = self.record_bytes(log_file, offset, len)?;
+            let (account, region): (Option<String>, Option<String>) = (r.get(0)?, r.get(1)?);
+            let event = PartitionedEvent {
+                account: account.as_deref(),
+                region: region.as_deref(),
+                time_ms: r.get(2)?,
+                raw: &raw,
+            };
+            if let Err(e) = each(&event) {
+                return Ok(Err(e));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// The distinct recipient accounts and Regions of a store's events (sorted), and its
+    /// earliest eventTime.
+    pub fn partition_values(&self, eds_num: i64) -> Result<PartitionValues, StoreError> {
+        let distinct = |column: &str| -> Result<Vec<String>, StoreError> {
+            let mut stmt = self.conn.prepare(&format!(
+                "SELECT DISTINCT s.value FROM events e JOIN log_files l ON l.num = e.log_file \
+                 JOIN strings s ON s.num = e.{column} WHERE l.eds_num = ?1 ORDER BY 1"
+            ))?;
+            let rows = stmt.query_map([eds_num], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        };
+        let first: Option<i64> = self.conn.query_row(
+            "SELECT MIN(e.event_time) FROM events e JOIN log_files l ON l.num = e.log_file \
+             WHERE l.eds_num = ?1",
+            [eds_num],
+            |r| r.get(0),
+        )?;
+        Ok(PartitionValues {
+            accounts: distinct("account")?,
+            regions: distinct("region")?,
+            first_ms: first,
+        })
     }
 
     /// Number of events stored for `eds_num` (all stores when `None`).

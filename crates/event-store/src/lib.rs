@@ -28,7 +28,7 @@ mod write;
 
 pub use eds::{BillingMode, EventDataStore, EventDataStoreStatus, NewEventDataStore};
 pub use error::StoreError;
-pub use events::{EventQuery, StoredEvent};
+pub use events::{EventQuery, PartitionValues, PartitionedEvent, StoredEvent};
 pub use imports::{
     FailureRecord, FailureStatus, ImportFilter, ImportRecord, ImportStatistics, ImportStatus,
     NewImport, PendingFile,

@@ -22,6 +22,7 @@ mod clock;
 mod eds;
 mod engine;
 mod error;
+mod export;
 mod filter_pattern;
 mod imports;
 mod lease;
@@ -45,7 +46,7 @@ pub use error::EngineError;
 pub use event_store::{
     BillingMode, EventDataStoreStatus, EventQuery, FailureRecord, FailureStatus, ImportRecord,
     ImportStatistics, ImportStatus, LogBatch, LogEventRow, LogGroup, LogPosition, LogStream,
-    LogTask, LogTaskStatus, StoredEvent, StreamOrder, Tag,
+    LogTask, LogTaskStatus, PartitionValues, PartitionedEvent, StoredEvent, StreamOrder, Tag,
 };
 pub use event_store::{QueryRecord, QueryStats, QueryStatus};
 pub use filter_pattern::{FilterPattern, PatternError};

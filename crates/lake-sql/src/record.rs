@@ -83,8 +83,7 @@ impl Record {
 
     /// Lowercase hex SHA-256 of the record's exact bytes.
     pub fn checksum(&self) -> String {
-        let digest = Sha256::digest(self.text.as_bytes());
-        hex_lower(digest.as_slice())
+        checksum_hex(self.text.as_bytes())
     }
 
     /// The raw JSON text of a top-level member, matched case-insensitively (ASCII); the first
@@ -133,6 +132,11 @@ impl Record {
             Source::Checksum => Value::Text(self.checksum()),
         }
     }
+}
+
+/// The `eventjsonchecksum` of a record: lowercase hex SHA-256 of its exact bytes.
+pub fn checksum_hex(bytes: &[u8]) -> String {
+    hex_lower(Sha256::digest(bytes).as_slice())
 }
 
 pub(crate) fn hex_lower(bytes: &[u8]) -> String {

@@ -174,6 +174,40 @@ impl S3Source {
         self.rt.as_ref().expect("the runtime lives until drop")
     }
 
+    /// Deletes one object (deleting a missing key is not an error, as on S3).
+    pub fn delete_object(&self, key: &str) -> Result<(), SourceError> {
+        self.rt()
+            .block_on(
+                self.client
+                    .delete_object()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .send(),
+            )
+            .map(|_| ())
+            .map_err(|e| write_error(key, e))
+    }
+
+    /// Starts a multipart upload of `key`: nothing is visible under the key until
+    /// [`Upload::complete`].
+    pub fn start_upload(&self, key: &str) -> Result<Upload, SourceError> {
+        let out = self
+            .rt()
+            .block_on(
+                self.client
+                    .create_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .send(),
+            )
+            .map_err(|e| write_error(key, e))?;
+        Ok(Upload {
+            key: key.to_string(),
+            id: out.upload_id().unwrap_or_default().to_string(),
+            parts: Vec::new(),
+        })
+    }
+
     /// `GetObject` calls made, retries by the SDK not counted.
     pub fn get_calls(&self) -> u64 {
         self.get_calls.load(Ordering::Relaxed)
@@ -261,6 +295,91 @@ async fn get(client: &Client, bucket: &str, key: &str, limit: u64) -> Result<Vec
     ))
 }
 
+/// A multipart upload in progress ([`S3Source::start_upload`]).
+#[derive(Debug)]
+pub struct Upload {
+    key: String,
+    id: String,
+    parts: Vec<aws_sdk_s3::types::CompletedPart>,
+}
+
+impl Upload {
+    /// Uploads the next part (every part but the last must hold at least 5 MiB).
+    pub fn part(&mut self, s3: &S3Source, bytes: Vec<u8>) -> Result<(), SourceError> {
+        let n = self.parts.len() as i32 + 1;
+        let out = s3
+            .rt()
+            .block_on(
+                s3.client
+                    .upload_part()
+                    .bucket(&s3.bucket)
+                    .key(&self.key)
+                    .upload_id(&self.id)
+                    .part_number(n)
+                    .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+                    .send(),
+            )
+            .map_err(|e| write_error(&self.key, e))?;
+        self.parts.push(
+            aws_sdk_s3::types::CompletedPart::builder()
+                .part_number(n)
+                .set_e_tag(out.e_tag().map(str::to_string))
+                .build(),
+        );
+        Ok(())
+    }
+
+    /// Completes the upload: the object appears whole, replacing any of its key.
+    pub fn complete(self, s3: &S3Source) -> Result<(), SourceError> {
+        let parts = aws_sdk_s3::types::CompletedMultipartUpload::builder()
+            .set_parts(Some(self.parts))
+            .build();
+        s3.rt()
+            .block_on(
+                s3.client
+                    .complete_multipart_upload()
+                    .bucket(&s3.bucket)
+                    .key(&self.key)
+                    .upload_id(&self.id)
+                    .multipart_upload(parts)
+                    .send(),
+            )
+            .map(|_| ())
+            .map_err(|e| write_error(&self.key, e))
+    }
+
+    /// Abandons the upload and the parts sent.
+    pub fn abort(self, s3: &S3Source) -> Result<(), SourceError> {
+        s3.rt()
+            .block_on(
+                s3.client
+                    .abort_multipart_upload()
+                    .bucket(&s3.bucket)
+                    .key(&self.key)
+                    .upload_id(&self.id)
+                    .send(),
+            )
+            .map(|_| ())
+            .map_err(|e| write_error(&self.key, e))
+    }
+}
+
+fn write_error<E>(key: &str, e: SdkError<E, HttpResponse>) -> SourceError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let kind = match e.code() {
+        Some("NoSuchBucket") => SourceErrorKind::NoSuchBucket,
+        Some("AccessDenied") => SourceErrorKind::AccessDenied,
+        _ => SourceErrorKind::Other,
+    };
+    let message = match e.message() {
+        Some(m) => format!("{key}: {} ({m})", e.code().unwrap_or("error")),
+        None => format!("{key}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)),
+    };
+    SourceError::new(kind, message)
+}
+
 impl ObjectSource for S3Source {
     fn bucket(&self) -> &str {
         &self.bucket
@@ -329,15 +448,7 @@ impl ObjectSource for S3Source {
                     .send(),
             )
             .map(|_| ())
-            .map_err(|e| {
-                let e = e.into_service_error();
-                let kind = match aws_sdk_s3::error::ProvideErrorMetadata::code(&e) {
-                    Some("NoSuchBucket") => SourceErrorKind::NoSuchBucket,
-                    Some("AccessDenied") => SourceErrorKind::AccessDenied,
-                    _ => SourceErrorKind::Other,
-                };
-                SourceError::new(kind, format!("{key}: {e}"))
-            })
+            .map_err(|e| write_error(key, e))
     }
 
     fn fetch_concurrency(&self) -> usize {

@@ -45,6 +45,90 @@ pub enum Command {
     /// Run a CloudTrail Lake SQL query (Trino SELECT) over the stored events, offline: the
     /// same engine operation as StartQuery and GetQueryResults.
     Query(QueryArgs),
+    /// Write a store's events as Lake-schema Parquet in account=/region=/date= folders, for
+    /// Trino, Athena, Spark and DuckDB (or print the CREATE TABLE for them).
+    Export(ExportArgs),
+    /// Write a trail bucket's events as Lake-schema Parquet directly, with no store in
+    /// between; `--shard I/N` splits the work among independent processes.
+    Convert(ConvertArgs),
+}
+
+/// Where Parquet goes and how it is written.
+#[derive(Args, Debug)]
+pub struct ParquetOutArgs {
+    /// A directory, or `s3://BUCKET/PREFIX`.
+    #[arg(long)]
+    pub out: String,
+    /// Close a file once it holds about this much.
+    #[arg(long, value_parser = parse_size, default_value = "128MiB")]
+    pub file_size: u64,
+    /// The S3 endpoint for an `s3://` output (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL,
+    /// or AWS itself). A custom endpoint uses path-style addressing.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The SQLite database.
+    #[arg(long, default_value = "trailport.db")]
+    pub db: PathBuf,
+    /// The event data store: its ARN, ID or name (default: the store `trailport import`
+    /// fills).
+    #[arg(long)]
+    pub store: Option<String>,
+    /// Only events at or after this eventTime (RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    pub start: Option<DateTime<Utc>>,
+    /// Only events at or before this eventTime (RFC 3339).
+    #[arg(long, value_parser = parse_time)]
+    pub end: Option<DateTime<Utc>>,
+    /// Print the CREATE TABLE statement of this engine for the files at --out, and write
+    /// nothing. Athena's uses partition projection over the store's accounts and Regions.
+    #[arg(long, value_enum, value_name = "ENGINE")]
+    pub print_ddl: Option<DdlEngine>,
+    /// The table name in the printed DDL.
+    #[arg(long, default_value = "cloudtrail")]
+    pub table: String,
+    #[command(flatten)]
+    pub out: ParquetOutArgs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DdlEngine {
+    Trino,
+    Athena,
+    Spark,
+}
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// A directory served as the bucket root, optionally followed by a prefix inside it, or
+    /// `s3://BUCKET[/PREFIX]` (as `trailport import` takes it).
+    pub source: String,
+    /// Only files delivered at or after this time (RFC 3339), as the import's --start.
+    #[arg(long, value_parser = parse_time)]
+    pub start: Option<DateTime<Utc>>,
+    /// Only files delivered at or before this time (RFC 3339), as the import's --end.
+    #[arg(long, value_parser = parse_time)]
+    pub end: Option<DateTime<Utc>>,
+    /// Convert only the day folders of shard I of N (0 <= I < N), split by a stable hash of
+    /// the folder's key; N processes with I = 0..N-1 together convert each folder once.
+    #[arg(long, value_name = "I/N", default_value = "0/1")]
+    pub shard: String,
+    /// The largest object read, compressed or inflated (larger: a failure entry).
+    #[arg(long, value_name = "MB", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_object_mb: u64,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Abort the process once this many Parquet files are written (a crash, for tests).
+    #[arg(long, hide = true, value_name = "N")]
+    pub abort_after_files: Option<u64>,
+    #[command(flatten)]
+    pub out: ParquetOutArgs,
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
 #[derive(Args, Debug)]

@@ -6,7 +6,9 @@ mod cli;
 mod import;
 mod logs;
 mod output;
+mod parquet;
 mod query;
+mod s3_output;
 mod serve;
 mod sources;
 mod synth;
@@ -29,6 +31,8 @@ fn main() -> ExitCode {
         cli::Command::LogsImport(a) => logs::import(a),
         cli::Command::Logs(a) => logs::read(a),
         cli::Command::Query(a) => query::run(a),
+        cli::Command::Export(a) => parquet::export(a),
+        cli::Command::Convert(a) => parquet::convert(a),
     };
     match result {
         Ok(code) => code,

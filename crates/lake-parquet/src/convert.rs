@@ -1,0 +1,219 @@
+//! `convert`: a trail bucket straight to the Parquet layout, one day folder at a time.
+//!
+//! The import's own walk ([`trail_discovery::discover`]: the `CloudTrail` folders, the date
+//! pruning of `--start`/`--end`, the delivery stamps) finds the day folders; a shard takes the
+//! folders whose key hashes to it ([`Shard`]). Each folder's files are read and checked by the
+//! import's own parser ([`trail_ingest::ingest`]: the same valid events, the same failure
+//! entries), in groups of consecutive files of at most [`ConvertOptions::group_gz_bytes`]
+//! compressed bytes so that memory stays bounded whatever a folder holds; each group's events
+//! are sorted by partition and eventTime and written. The files of a folder are named after
+//! it, so running a shard again replaces exactly its files and no other shard's.
+
+use crate::layout::{unit_stem, Partition, Shard};
+use crate::output::Output;
+use crate::writer::{WriteError, WriteOptions, Writer, WrittenFile};
+use std::ops::ControlFlow;
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+use trail_discovery::{discover, DiscoveredPrefix, Found, ObjectSource, TimeRange};
+use trail_ingest::{ingest, ErrorType, FailureEntry, FileTask, IngestOptions, ParsedFile, Sink};
+
+/// What to convert and how.
+#[derive(Debug, Clone)]
+pub struct ConvertOptions {
+    /// Where the walk starts in the bucket (empty: the whole bucket).
+    pub prefix: String,
+    pub range: TimeRange,
+    pub shard: Shard,
+    pub write: WriteOptions,
+    /// Files are read and sorted in groups of consecutive files holding at most this many
+    /// compressed bytes (a group always holds at least one file).
+    pub group_gz_bytes: u64,
+    pub ingest: IngestOptions,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        ConvertOptions {
+            prefix: String::new(),
+            range: TimeRange::default(),
+            shard: Shard::ALL,
+            write: WriteOptions::default(),
+            group_gz_bytes: 16 << 20,
+            ingest: IngestOptions::default(),
+        }
+    }
+}
+
+/// What a conversion did.
+#[derive(Debug, Default, Clone)]
+pub struct ConvertSummary {
+    /// Day folders of this shard converted, and those left to other shards.
+    pub folders: u64,
+    pub other_shards_folders: u64,
+    /// Log files read (good or not).
+    pub log_files: u64,
+    pub events: u64,
+    /// One per log file that was not converted whole (as the import reports it), and one
+    /// per folder that could not be listed.
+    pub failures: Vec<FailureEntry>,
+    pub files: Vec<WrittenFile>,
+}
+
+/// Why a conversion stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    #[error("{0}")]
+    Discovery(#[from] trail_discovery::DiscoveryError),
+    #[error("{0}")]
+    Write(#[from] WriteError),
+}
+
+/// Parsed files of one group, by their position in the group.
+struct Collect(Mutex<Vec<(i64, ParsedFile)>>);
+
+impl Sink for Collect {
+    type Error = std::convert::Infallible;
+    fn file(&self, task: &FileTask, mut file: ParsedFile) -> Result<(), Self::Error> {
+        // The group's size bounds what it holds; the budget only paces the parsers.
+        drop(file.reservation.take());
+        file.original = Vec::new();
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((task.id, file));
+        Ok(())
+    }
+}
+
+/// Converts the bucket `source` (from `opts.prefix`) into `output`. `progress` is told of
+/// each folder done, with the summary so far.
+pub fn convert(
+    source: &dyn ObjectSource,
+    opts: &ConvertOptions,
+    output: &dyn Output,
+    progress: &mut dyn FnMut(&ConvertSummary),
+) -> Result<ConvertSummary, ConvertError> {
+    let mut summary = ConvertSummary::default();
+    let walked = discover(source, &opts.prefix, &opts.range, |found| {
+        match found {
+            Found::Folder(folder) => {
+                if !opts.shard.owns(&folder.prefix) {
+                    summary.other_shards_folders += 1;
+                    return ControlFlow::Continue(());
+                }
+                if let Err(e) = convert_folder(source, &folder, opts, output, &mut summary) {
+                    return ControlFlow::Break(e);
+                }
+                summary.folders += 1;
+                progress(&summary);
+            }
+            Found::Unlistable { prefix, error } => {
+                if opts.shard.owns(&prefix) {
+                    summary.failures.push(FailureEntry {
+                        location: format!("s3://{}/{prefix}", source.bucket()),
+                        error_type: error.kind.into(),
+                        error_message: error.message,
+                    });
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    })?;
+    if let Some(e) = walked.stopped {
+        return Err(e.into());
+    }
+    Ok(summary)
+}
+
+fn convert_folder(
+    source: &dyn ObjectSource,
+    folder: &DiscoveredPrefix,
+    opts: &ConvertOptions,
+    output: &dyn Output,
+    summary: &mut ConvertSummary,
+) -> Result<(), WriteError> {
+    let stem = unit_stem(&format!("s3://{}/{}", source.bucket(), folder.prefix));
+    let mut writer = Writer::new(output, stem, opts.write.clone())?;
+    let tasks: Vec<FileTask> = folder
+        .objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| FileTask {
+            id: i as i64,
+            key: o.key.clone(),
+            size: o.size,
+        })
+        .collect();
+    let mut start = 0;
+    let mut first = true;
+    while start < tasks.len() {
+        let mut end = start + 1;
+        let mut bytes = tasks[start].size;
+        while end < tasks.len() && bytes + tasks[end].size <= opts.group_gz_bytes {
+            bytes += tasks[end].size;
+            end += 1;
+        }
+        if !first {
+            // Each group is sorted on its own: its rows start new files.
+            writer.end_file()?;
+        }
+        first = false;
+        convert_group(source, &tasks[start..end], opts, &mut writer, summary)?;
+        start = end;
+    }
+    summary.files.extend(writer.finish()?);
+    Ok(())
+}
+
+fn convert_group(
+    source: &dyn ObjectSource,
+    tasks: &[FileTask],
+    opts: &ConvertOptions,
+    writer: &mut Writer<'_>,
+    summary: &mut ConvertSummary,
+) -> Result<(), WriteError> {
+    let collect = Collect(Mutex::new(Vec::with_capacity(tasks.len())));
+    let stop = AtomicBool::new(false);
+    let Ok(_) = ingest(source, tasks, &opts.ingest, &collect, &stop);
+    let mut files = collect.0.into_inner().unwrap_or_else(|e| e.into_inner());
+    files.sort_by_key(|(id, _)| *id);
+    summary.log_files += files.len() as u64;
+    // (partition, eventTime, file, record): the order rows are written in.
+    let mut order: Vec<(Partition, i64, usize, usize)> = Vec::new();
+    for (f, (_, file)) in files.iter_mut().enumerate() {
+        if let Some(failure) = file.failure.take() {
+            summary.failures.push(failure);
+        }
+        let string = |i: Option<u32>| i.map(|i| file.strings[i as usize].as_str());
+        for (e, event) in file.events.iter().enumerate() {
+            let partition = Partition::of(
+                string(event.recipient_account_id),
+                string(event.aws_region),
+                event.time_ms,
+            );
+            order.push((partition, event.time_ms, f, e));
+        }
+    }
+    order.sort();
+    summary.events += order.len() as u64;
+    let mut dir = String::new();
+    let mut last: Option<&Partition> = None;
+    for (partition, _, f, e) in &order {
+        if last != Some(partition) {
+            dir = partition.dir();
+            last = Some(partition);
+        }
+        let file = &files[*f].1;
+        let raw = file.raw(&file.events[*e]);
+        match std::str::from_utf8(raw) {
+            Ok(text) => writer.push(&dir, text.to_string())?,
+            Err(_) => summary.failures.push(FailureEntry {
+                location: tasks[*f].key.clone(),
+                error_type: ErrorType::InternalFailure,
+                error_message: "a record is not UTF-8".into(),
+            }),
+        }
+    }
+    Ok(())
+}

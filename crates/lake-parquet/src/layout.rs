@@ -1,0 +1,185 @@
+//! The written layout: Hive partition folders, file names, and the stable split into shards.
+//!
+//! `account=<recipientAccountId>/region=<awsRegion>/date=<YYYY-MM-DD of eventTime, UTC>/`.
+//! A value is written as Hive writes partition values: a missing one is
+//! `__HIVE_DEFAULT_PARTITION__`, and every byte outside `[A-Za-z0-9_-]` (a `.` included, so a
+//! value is never `..`) is `%XX`, so that no record's text can name a folder outside the
+//! output or split one value into two folders.
+
+use chrono::{DateTime, Utc};
+use std::fmt::Write;
+
+/// What Hive and Trino call a missing partition value.
+pub const DEFAULT_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+
+/// One partition of the output.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Partition {
+    pub account: Option<String>,
+    pub region: Option<String>,
+    /// Days since 1970-01-01 of the eventTime (UTC).
+    pub day: i64,
+}
+
+impl Partition {
+    pub fn of(account: Option<&str>, region: Option<&str>, time_ms: i64) -> Partition {
+        Partition {
+            account: account.map(str::to_string),
+            region: region.map(str::to_string),
+            day: time_ms.div_euclid(86_400_000),
+        }
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn date(&self) -> String {
+        DateTime::<Utc>::from_timestamp(self.day * 86_400, 0)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| DEFAULT_PARTITION.to_string())
+    }
+
+    /// The partition's folder, relative to the output root, ending in `/`.
+    pub fn dir(&self) -> String {
+        format!(
+            "account={}/region={}/date={}/",
+            escape(self.account.as_deref()),
+            escape(self.region.as_deref()),
+            self.date()
+        )
+    }
+}
+
+/// A partition value as a folder name.
+pub fn escape(value: Option<&str>) -> String {
+    let Some(v) = value else {
+        return DEFAULT_PARTITION.to_string();
+    };
+    if v.is_empty() {
+        return DEFAULT_PARTITION.to_string();
+    }
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// FNV-1a, 64 bits: a hash fixed by its definition, so that every process, version and machine
+/// puts a folder in the same shard.
+pub fn stable_hash(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// A share of the folders of a bucket: folder `p` belongs to shard `index` of `count` when
+/// `stable_hash(p) % count == index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// `I/N`, with `0 <= I < N`.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected I/N (such as 0/4), got {s:?}"))?;
+        let index: u32 = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("not a shard index: {i:?}"))?;
+        let count: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("not a shard count: {n:?}"))?;
+        if count == 0 || index >= count {
+            return Err(format!("expected 0 <= I < N, got {index}/{count}"));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether the folder (a day folder's key, such as
+    /// `AWSLogs/111122223333/CloudTrail/us-east-1/2024/02/01/`) is this shard's.
+    pub fn owns(&self, folder: &str) -> bool {
+        stable_hash(folder) % self.count as u64 == self.index as u64
+    }
+}
+
+/// The stem of the files one unit of work writes (`part-<16 hex digits>`): a unit is a bucket
+/// folder for `convert`, a store for `export`. A rerun of the unit writes the same names.
+pub fn unit_stem(unit: &str) -> String {
+    format!("part-{:016x}", stable_hash(unit))
+}
+
+/// The name of the `n`th file of a unit in one partition.
+pub fn file_name(stem: &str, n: u32) -> String {
+    format!("{stem}-{n:05}.parquet")
+}
+
+/// Whether `name` is a finished file of the unit with this stem.
+pub fn is_file_of(stem: &str, name: &str) -> bool {
+    name.strip_prefix(stem)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .and_then(|rest| rest.strip_suffix(".parquet"))
+        .is_some_and(|n| n.len() == 5 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_cannot_leave_their_folder() {
+        assert_eq!(escape(Some("111122223333")), "111122223333");
+        assert_eq!(escape(Some("us-east-1")), "us-east-1");
+        assert_eq!(escape(Some("..")), "%2E%2E");
+        assert_eq!(escape(Some("a/b=c")), "a%2Fb%3Dc");
+        assert_eq!(escape(None), DEFAULT_PARTITION);
+        assert_eq!(escape(Some("")), DEFAULT_PARTITION);
+        let p = Partition::of(Some("1"), None, 1_706_745_600_000 + 3_600_000);
+        assert_eq!(
+            p.dir(),
+            "account=1/region=__HIVE_DEFAULT_PARTITION__/date=2024-02-01/"
+        );
+        let before_1970 = Partition::of(Some("1"), Some("r"), -1);
+        assert_eq!(before_1970.date(), "1969-12-31");
+    }
+
+    #[test]
+    fn the_hash_is_fnv1a() {
+        // Published FNV-1a 64 test vectors.
+        assert_eq!(stable_hash(""), 0xcbf29ce484222325);
+        assert_eq!(stable_hash("a"), 0xaf63dc4c8601ec8c);
+        assert_eq!(stable_hash("foobar"), 0x85944171f73967e8);
+    }
+
+    #[test]
+    fn shards() {
+        assert_eq!(Shard::parse("1/3"), Ok(Shard { index: 1, count: 3 }));
+        assert!(Shard::parse("3/3").is_err());
+        assert!(Shard::parse("0/0").is_err());
+        assert!(Shard::parse("x").is_err());
+        let folders: Vec<String> = (0..300)
+            .map(|d| format!("AWSLogs/1/CloudTrail/r/{d}/"))
+            .collect();
+        for f in &folders {
+            let owners = (0..3)
+                .filter(|&i| Shard { index: i, count: 3 }.owns(f))
+                .count();
+            assert_eq!(owners, 1, "{f}");
+        }
+        assert!(is_file_of("part-00ff", "part-00ff-00001.parquet"));
+        assert!(!is_file_of("part-00ff", "part-00ff-1.parquet"));
+        assert!(!is_file_of("part-00ff", "_part-00ff-00001.parquet.tmp"));
+    }
+}
