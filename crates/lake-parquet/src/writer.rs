@@ -21,8 +21,6 @@ use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
-/// Rows per record batch (also the unit of parallel conversion).
-const BATCH_ROWS: usize = 4096;
 /// Record text per record batch at most (a batch's strings stay far below 2 GiB).
 const BATCH_TEXT_BYTES: usize = 8 << 20;
 /// Record text gathered before a chunk is converted.
@@ -38,6 +36,8 @@ pub struct WriteOptions {
     /// Encoded bytes per row group at most (what a file being written holds in memory).
     pub row_group_bytes: usize,
     pub zstd_level: i32,
+    /// Rows per record batch (the unit of parallel conversion, and of a file's size check).
+    pub batch_rows: usize,
 }
 
 impl Default for WriteOptions {
@@ -47,6 +47,7 @@ impl Default for WriteOptions {
             row_group_rows: 1 << 20,
             row_group_bytes: 64 << 20,
             zstd_level: 3,
+            batch_rows: 4096,
         }
     }
 }
@@ -196,7 +197,9 @@ impl<'a> Writer<'a> {
         let mut chunks: Vec<&[String]> = Vec::new();
         let (mut start, mut bytes) = (0, 0);
         for (i, r) in rows.iter().enumerate() {
-            if i > start && (i - start >= BATCH_ROWS || bytes + r.len() > BATCH_TEXT_BYTES) {
+            if i > start
+                && (i - start >= self.opts.batch_rows.max(1) || bytes + r.len() > BATCH_TEXT_BYTES)
+            {
                 chunks.push(&rows[start..i]);
                 (start, bytes) = (i, 0);
             }
@@ -261,8 +264,9 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    /// Closes the last file and removes this unit's files that an earlier run left in the
-    /// partitions written (numbers past the ones written now); returns the files written.
+    /// Closes the last file and removes what earlier runs of this unit left in the partitions
+    /// written: files numbered past the ones written now, and temporary files of runs that
+    /// died; returns the files written.
     pub fn finish(mut self) -> Result<Vec<WrittenFile>, WriteError> {
         self.flush_pending()?;
         self.close()?;
@@ -272,10 +276,13 @@ impl<'a> Writer<'a> {
                 .list(dir)
                 .map_err(|e| WriteError::Io(dir.clone(), e))?;
             for name in names {
-                let stale = is_file_of(&self.stem, &name)
-                    && name[self.stem.len() + 1..self.stem.len() + 6]
-                        .parse::<u32>()
-                        .is_ok_and(|n| n >= *next);
+                // A temporary file of this unit is what a run that died left behind.
+                let dead = name.starts_with(&format!("_{}-", self.stem)) && name.ends_with(".tmp");
+                let stale = dead
+                    || is_file_of(&self.stem, &name)
+                        && name[self.stem.len() + 1..self.stem.len() + 6]
+                            .parse::<u32>()
+                            .is_ok_and(|n| n >= *next);
                 if stale {
                     let rel = format!("{dir}{name}");
                     self.output
