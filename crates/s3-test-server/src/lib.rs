@@ -169,6 +169,30 @@ impl S3 for Faulty {
     ) -> S3Result<S3Response<ListBucketsOutput>> {
         self.fs.list_buckets(req).await
     }
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        self.fs.create_multipart_upload(req).await
+    }
+    async fn upload_part(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
+        self.fs.upload_part(req).await
+    }
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        self.fs.complete_multipart_upload(req).await
+    }
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        self.fs.abort_multipart_upload(req).await
+    }
 }
 
 /// A running (or external) S3 server and an admin client for it.
@@ -375,6 +399,49 @@ impl TestS3 {
         self.rt()
             .block_on(self.admin.delete_object().bucket(bucket).key(key).send())
             .unwrap_or_else(|e| panic!("delete {key}: {e:?}"));
+    }
+
+    /// Every object under `prefix`, key and bytes, in key order.
+    pub fn objects(&self, bucket: &str, prefix: &str) -> Vec<(String, Vec<u8>)> {
+        self.rt().block_on(async {
+            let mut out = Vec::new();
+            let mut token = None;
+            loop {
+                let page = self
+                    .admin
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(prefix)
+                    .set_continuation_token(token)
+                    .send()
+                    .await
+                    .unwrap_or_else(|e| panic!("list {bucket}/{prefix}: {e:?}"));
+                for o in page.contents() {
+                    let key = o.key().expect("a key").to_string();
+                    let body = self
+                        .admin
+                        .get_object()
+                        .bucket(bucket)
+                        .key(&key)
+                        .send()
+                        .await
+                        .unwrap_or_else(|e| panic!("get {key}: {e:?}"))
+                        .body
+                        .collect()
+                        .await
+                        .expect("body")
+                        .into_bytes()
+                        .to_vec();
+                    out.push((key, body));
+                }
+                token = page.next_continuation_token().map(str::to_string);
+                if token.is_none() {
+                    break;
+                }
+            }
+            out.sort();
+            out
+        })
     }
 
     /// Uploads every file under `dir`, keyed by its path relative to `dir`.

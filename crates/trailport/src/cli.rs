@@ -62,10 +62,15 @@ pub struct ParquetOutArgs {
     /// Close a file once it holds about this much.
     #[arg(long, value_parser = parse_size, default_value = "128MiB")]
     pub file_size: u64,
-    /// The S3 endpoint for an `s3://` output (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL,
+    /// The S3 endpoint for `s3://` locations (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL,
     /// or AWS itself). A custom endpoint uses path-style addressing.
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// The part size of S3 uploads (S3 takes parts of 5 MiB or more but the last).
+    #[arg(long, hide = true, value_parser = parse_size, default_value = "8MiB")]
+    pub part_size: u64,
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
 #[derive(Args, Debug)]
@@ -127,8 +132,6 @@ pub struct ConvertArgs {
     pub abort_after_files: Option<u64>,
     #[command(flatten)]
     pub out: ParquetOutArgs,
-    #[command(flatten)]
-    pub s3: S3Args,
 }
 
 #[derive(Args, Debug)]

@@ -36,11 +36,13 @@ fn spinner() -> ProgressBar {
 fn output(a: &ParquetOutArgs) -> anyhow::Result<Box<dyn Output>> {
     if a.out.starts_with("s3://") {
         let location = Location::parse(&a.out).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let opts = s3_source::S3Options {
-            endpoint_url: a.endpoint_url.clone(),
-            ..Default::default()
-        };
-        let out = crate::s3_output::S3Output::connect(&location.bucket, &location.prefix, &opts)?;
+        let opts = a.s3.options(a.endpoint_url.clone());
+        let out = crate::s3_output::S3Output::connect(
+            &location.bucket,
+            &location.prefix,
+            &opts,
+            a.part_size.max(1) as usize,
+        )?;
         Ok(Box::new(out))
     } else {
         Ok(Box::new(
@@ -146,7 +148,7 @@ pub fn convert(a: ConvertArgs) -> anyhow::Result<ExitCode> {
     }
     let (source, prefix): (Arc<dyn ObjectSource>, String) = if a.source.starts_with("s3://") {
         let location = Location::parse(&a.source).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let opts = a.s3.options(a.out.endpoint_url.clone());
+        let opts = a.out.s3.options(a.out.endpoint_url.clone());
         let source = crate::sources::connect_s3(&location.bucket, &opts)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         (Arc::new(source), location.prefix)

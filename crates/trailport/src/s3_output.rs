@@ -7,17 +7,22 @@ use std::io;
 use std::sync::Arc;
 use trail_discovery::ObjectSource;
 
-/// Parts of this size are sent while a file is written, so a file never sits whole in memory.
-const PART_BYTES: usize = 8 << 20;
-
+/// Parts of `part_bytes` are sent while a file is written, so a file never sits whole in
+/// memory.
 pub struct S3Output {
     s3: Arc<S3Source>,
+    part_bytes: usize,
     /// Empty, or ending in `/`.
     prefix: String,
 }
 
 impl S3Output {
-    pub fn connect(bucket: &str, prefix: &str, opts: &S3Options) -> anyhow::Result<S3Output> {
+    pub fn connect(
+        bucket: &str,
+        prefix: &str,
+        opts: &S3Options,
+        part_bytes: usize,
+    ) -> anyhow::Result<S3Output> {
         let s3 = crate::sources::connect_s3(bucket, opts).map_err(|e| anyhow::anyhow!("{e}"))?;
         let prefix = if prefix.is_empty() || prefix.ends_with('/') {
             prefix.to_string()
@@ -26,6 +31,7 @@ impl S3Output {
         };
         Ok(S3Output {
             s3: Arc::new(s3),
+            part_bytes,
             prefix,
         })
     }
@@ -37,6 +43,7 @@ fn io_error(e: trail_discovery::SourceError) -> io::Error {
 
 struct S3File {
     s3: Arc<S3Source>,
+    part_bytes: usize,
     key: String,
     buf: Vec<u8>,
     upload: Option<Upload>,
@@ -45,7 +52,7 @@ struct S3File {
 impl io::Write for S3File {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         self.buf.extend_from_slice(data);
-        if self.buf.len() >= PART_BYTES {
+        if self.buf.len() >= self.part_bytes {
             if self.upload.is_none() {
                 self.upload = Some(self.s3.start_upload(&self.key).map_err(io_error)?);
             }
@@ -91,6 +98,7 @@ impl Output for S3Output {
     fn create(&self, rel: &str) -> io::Result<Box<dyn PendingFile>> {
         Ok(Box::new(S3File {
             s3: self.s3.clone(),
+            part_bytes: self.part_bytes,
             key: format!("{}{rel}", self.prefix),
             buf: Vec::new(),
             upload: None,

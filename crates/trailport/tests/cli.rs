@@ -1288,3 +1288,307 @@ fn logs_import_survives_a_crash_and_reads_back() {
         "{line}"
     );
 }
+
+/// Rows of every finished Parquet file under `dir` (temporary `_…` files skipped, as query
+/// engines skip them), read with the `parquet` crate's reader: (partition folder, eventjson).
+fn parquet_rows(dir: &Path) -> Vec<(String, String)> {
+    use arrow_array::{Array, StringArray};
+    let mut rows = Vec::new();
+    for path in walk_files(dir) {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        if name.starts_with('_') || !name.ends_with(".parquet") {
+            continue;
+        }
+        let folder = path
+            .parent()
+            .unwrap()
+            .strip_prefix(dir)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        let file = std::fs::File::open(&path).unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let json: &StringArray = batch
+                .column_by_name("eventjson")
+                .unwrap()
+                .as_any()
+                .downcast_ref()
+                .unwrap();
+            for i in 0..json.len() {
+                rows.push((folder.clone(), json.value(i).to_string()));
+            }
+        }
+    }
+    rows.sort();
+    rows
+}
+
+/// Three `convert --shard I/3` processes, one of them killed in the middle of a file and run
+/// again, write every event of the bucket exactly once: the rows an uninterrupted single
+/// conversion writes, and as many as the import stores.
+#[test]
+fn a_killed_shard_run_again_converts_every_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let out = run(&[
+        "convert",
+        fixture().to_str().unwrap(),
+        "--out",
+        whole.to_str().unwrap(),
+        "--json",
+    ]);
+    // The fixture's bad objects are failure entries: exit code 1, as the import's.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = json(&out);
+    let stored = expected()["ImportStatistics"]["EventsCompleted"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(summary["Events"], stored);
+    let want = parquet_rows(&whole);
+    assert_eq!(want.len() as u64, stored);
+
+    let sharded = dir.path().join("sharded");
+    let shard = |i: u32, extra: &[&str]| {
+        bin()
+            .args([
+                "convert",
+                fixture().to_str().unwrap(),
+                "--out",
+                sharded.to_str().unwrap(),
+                "--shard",
+                &format!("{i}/3"),
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let killed = shard(1, &["--abort-after-files", "1"]);
+    assert!(
+        killed.status.code().is_none(),
+        "the shard should have died: {}",
+        String::from_utf8_lossy(&killed.stderr)
+    );
+    let left: Vec<PathBuf> = walk_files(&sharded)
+        .into_iter()
+        .filter(|p| p.to_str().unwrap().ends_with(".tmp"))
+        .collect();
+    assert_eq!(left.len(), 1, "the dead run's temporary file");
+    for i in 0..3 {
+        let out = shard(i, &[]);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(parquet_rows(&sharded), want);
+    assert!(walk_files(&sharded)
+        .iter()
+        .all(|p| !p.to_str().unwrap().ends_with(".tmp")));
+
+    // The same rows out of a store.
+    let db = dir.path().join("t.db");
+    run(&[
+        "import",
+        fixture().to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    let exported = dir.path().join("exported");
+    let out = run(&[
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        exported.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(parquet_rows(&exported), want);
+    // The DDL names every column once and the partition keys.
+    let ddl = run(&[
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        "s3://lake/cloudtrail",
+        "--print-ddl",
+        "athena",
+    ]);
+    let ddl = String::from_utf8(ddl.stdout).unwrap();
+    assert!(ddl.contains("`eventjson` string"), "{ddl}");
+    assert!(
+        ddl.contains("'projection.region.values' = 'ap-southeast-2,"),
+        "{ddl}"
+    );
+    assert!(ddl.contains("'storage.location.template' = 's3://lake/cloudtrail/account=${account}/region=${region}/date=${date}'"), "{ddl}");
+}
+
+/// `convert` and `export` into an S3 prefix: multipart uploads (small parts, so that the
+/// larger files take several) leave exactly the objects, byte for byte, that the same
+/// commands write into a directory.
+#[test]
+fn s3_output_holds_the_files_a_directory_gets() {
+    let s3 = s3_test_server::TestS3::start();
+    let source = s3.create_bucket("trail-bucket");
+    s3.upload_dir(&source, &fixture());
+    let lake = s3.create_bucket("lake");
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("local");
+    run(&[
+        "convert",
+        fixture().to_str().unwrap(),
+        "--out",
+        local.to_str().unwrap(),
+    ]);
+    let with_s3 = |args: &[&str]| {
+        bin()
+            .args(args)
+            .args(["--endpoint-url", &s3.endpoint, "--region", &s3.region])
+            .args(["--part-size", "5MiB"])
+            .env("AWS_ACCESS_KEY_ID", &s3.access_key)
+            .env("AWS_SECRET_ACCESS_KEY", &s3.secret_key)
+            .output()
+            .unwrap()
+    };
+    // From the bucket over S3 into another bucket over S3.
+    let out = with_s3(&[
+        "convert",
+        &format!("s3://{source}/"),
+        "--out",
+        &format!("s3://{lake}/cloudtrail"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let objects = s3.objects(&lake, "cloudtrail/");
+    let mut files: Vec<(String, Vec<u8>)> = walk_files(&local)
+        .into_iter()
+        .map(|p| {
+            let key = p
+                .strip_prefix(&local)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string();
+            (format!("cloudtrail/{key}"), std::fs::read(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    assert_eq!(objects.len(), files.len());
+    for ((k1, b1), (k2, b2)) in objects.iter().zip(&files) {
+        // Names differ only by the bucket each run read (a unit is named after its folder's
+        // location); the bytes are the same.
+        assert_eq!(
+            k1.rsplit_once('/').unwrap().0,
+            k2.rsplit_once('/').unwrap().0
+        );
+        assert_eq!(b1, b2, "{k1}");
+    }
+    // A file larger than a part goes up in several parts (5 MiB, the least S3 takes).
+    let synth = dir.path().join("synth");
+    let out = run(&[
+        "synth",
+        "--out",
+        synth.to_str().unwrap(),
+        "--size",
+        "30MiB",
+        "--clean",
+        "--days",
+        "1",
+        "--accounts",
+        "1",
+        "--regions",
+        "1",
+        "--seed",
+        "3",
+    ]);
+    assert!(out.status.success());
+    let big_local = dir.path().join("big");
+    run(&[
+        "convert",
+        synth.to_str().unwrap(),
+        "--out",
+        big_local.to_str().unwrap(),
+    ]);
+    let out = with_s3(&[
+        "convert",
+        synth.to_str().unwrap(),
+        "--out",
+        &format!("s3://{lake}/big/"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And a store exported into S3.
+    let db = dir.path().join("t.db");
+    run(&[
+        "import",
+        synth.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    let exported = dir.path().join("exported");
+    run(&[
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        exported.to_str().unwrap(),
+    ]);
+    let out = with_s3(&[
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        &format!("s3://{lake}/exported"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let in_dir = |root: &Path, prefix: &str| {
+        let mut v: Vec<(String, Vec<u8>)> = walk_files(root)
+            .into_iter()
+            .map(|p| {
+                let key = p.strip_prefix(root).unwrap().to_str().unwrap().to_string();
+                (format!("{prefix}{key}"), std::fs::read(&p).unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let big = s3.objects(&lake, "big/");
+    assert!(
+        big.iter().any(|(_, b)| b.len() > 5 << 20),
+        "a file of several parts"
+    );
+    assert_eq!(big, in_dir(&big_local, "big/"));
+    assert_eq!(
+        s3.objects(&lake, "exported/"),
+        in_dir(&exported, "exported/")
+    );
+}
