@@ -19,7 +19,7 @@ tools=$root/target/tools
   -s3.config="$root/.ci/seaweedfs-identities.json" -admin.ui=false -webdav=false \
   -s3.port.iceberg=0 -s3.port.lance=0 > "$work/seaweed.log" 2>&1 &
 pid=$!
-trap 'kill -KILL $pid 2>/dev/null' EXIT
+trap 'kill -KILL $pid 2>/dev/null || true' EXIT
 export AWS_ACCESS_KEY_ID=trailportci AWS_SECRET_ACCESS_KEY=trailportcisecret123 AWS_REGION=us-east-1
 endpoint=http://127.0.0.1:8333
 until "$tools/bin/aws" --endpoint-url $endpoint s3 ls > /dev/null 2>&1; do sleep 0.2; done
