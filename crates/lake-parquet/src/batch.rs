@@ -20,24 +20,85 @@ use lake_sql::types::{LakeType, Source};
 use rusqlite::types::Value;
 use std::sync::Arc;
 
+/// Matches raw JSON keys to a list of names, ignoring ASCII case as the query engine does
+/// (the first member of a name wins).
+struct Names {
+    lower: Vec<String>,
+    /// Indexes into `lower` by name length.
+    by_len: Vec<Vec<usize>>,
+}
+
+impl Names {
+    fn new<'a>(names: impl Iterator<Item = &'a str>) -> Names {
+        let lower: Vec<String> = names.map(|n| n.to_ascii_lowercase()).collect();
+        let mut by_len = vec![Vec::new(); lower.iter().map(String::len).max().unwrap_or(0) + 1];
+        for (i, n) in lower.iter().enumerate() {
+            by_len[n.len()].push(i);
+        }
+        Names { lower, by_len }
+    }
+
+    /// Which name a raw key string is, if any.
+    fn find(&self, key: &str) -> Option<usize> {
+        let inner = &key[1..key.len() - 1];
+        if inner.contains('\\') {
+            let decoded = json::decode_str(key);
+            return self
+                .lower
+                .iter()
+                .position(|n| n.eq_ignore_ascii_case(&decoded));
+        }
+        self.by_len
+            .get(inner.len())?
+            .iter()
+            .copied()
+            .find(|&i| self.lower[i].eq_ignore_ascii_case(inner))
+    }
+
+    /// The raw value of each name among an object's members.
+    fn slots<'a>(
+        &self,
+        members: impl Iterator<Item = (&'a str, &'a str)>,
+        out: &mut [Option<&'a str>],
+    ) {
+        out.fill(None);
+        for (key, value) in members {
+            if let Some(i) = self.find(key) {
+                if out[i].is_none() {
+                    out[i] = Some(value);
+                }
+            }
+        }
+    }
+}
+
 /// One batch of records (each one JSON object, exactly as stored) as a record batch of the
 /// Lake table. A record that is not one JSON object gets NULL in every column but `eventjson`
 /// and `eventjsonchecksum` (the import never stores such a record).
 pub fn to_batch(records: &[&str]) -> Result<RecordBatch, ArrowError> {
+    let columns_def = lake_columns();
+    let names = Names::new(columns_def.iter().map(|c| c.name));
+    // The raw value of every column of every record, column by column.
+    let mut values: Vec<Vec<Option<&str>>> =
+        vec![Vec::with_capacity(records.len()); names.lower.len()];
     let parsed: Vec<Option<Record>> = records
         .iter()
         .map(|r| Record::parse(r.as_bytes()))
         .collect();
+    let mut slots = vec![None; names.lower.len()];
+    for p in &parsed {
+        match p {
+            Some(record) => names.slots(record.members(), &mut slots),
+            None => slots.fill(None),
+        }
+        for (column, v) in values.iter_mut().zip(&slots) {
+            column.push(*v);
+        }
+    }
     let mut columns: Vec<ArrayRef> = Vec::new();
-    for column in lake_columns() {
+    for (column, values) in columns_def.iter().zip(&values) {
         let array: ArrayRef = match column.source {
-            Source::Field => {
-                let values: Vec<Option<&str>> = parsed
-                    .iter()
-                    .map(|p| p.as_ref().and_then(|r| r.member(column.name)))
-                    .collect();
-                build(&column.ty, &values)?
-            }
+            Source::Field => build(&column.ty, values)?,
             Source::Text => Arc::new(StringArray::from_iter_values(records.iter())),
             Source::Checksum => Arc::new(StringArray::from_iter_values(
                 records
@@ -63,7 +124,21 @@ fn build(ty: &LakeType, values: &[Option<&str>]) -> Result<ArrayRef, ArrowError>
             .map(|v| v.map_or(Value::Null, |raw| convert(raw, ty)))
     };
     Ok(match ty {
-        LakeType::Varchar | LakeType::Json | LakeType::Unknown => {
+        LakeType::Varchar => {
+            // convert()'s rule for varchar (a JSON string, decoded), without its copy.
+            let bytes: usize = values.iter().map(|v| v.map_or(0, str::len)).sum();
+            let mut b = StringBuilder::with_capacity(values.len(), bytes);
+            for v in values {
+                match v {
+                    Some(raw) if json::kind(raw) == Some(json::Kind::String) => {
+                        b.append_value(json::decode_str(raw))
+                    }
+                    _ => b.append_null(),
+                }
+            }
+            Arc::new(b.finish())
+        }
+        LakeType::Json | LakeType::Unknown => {
             let bytes: usize = values.iter().map(|v| v.map_or(0, str::len)).sum();
             let mut b = StringBuilder::with_capacity(values.len(), bytes);
             for v in converted() {
@@ -110,13 +185,22 @@ fn build(ty: &LakeType, values: &[Option<&str>]) -> Result<ArrayRef, ArrowError>
         LakeType::Row(fields) => {
             let objects: Vec<Option<&str>> =
                 values.iter().map(|v| v.filter(|r| is_object(r))).collect();
+            let names = Names::new(fields.iter().map(|(n, _)| n.as_str()));
+            let mut child_values: Vec<Vec<Option<&str>>> =
+                vec![Vec::with_capacity(values.len()); fields.len()];
+            let mut slots = vec![None; fields.len()];
+            for o in &objects {
+                match o {
+                    Some(raw) => names.slots(json::members(raw), &mut slots),
+                    None => slots.fill(None),
+                }
+                for (child, v) in child_values.iter_mut().zip(&slots) {
+                    child.push(*v);
+                }
+            }
             let mut children = Vec::with_capacity(fields.len());
-            for (name, fty) in fields {
-                let child: Vec<Option<&str>> = objects
-                    .iter()
-                    .map(|o| o.and_then(|raw| json::get_ci(raw, name)))
-                    .collect();
-                children.push(build(fty, &child)?);
+            for ((_, fty), child) in fields.iter().zip(&child_values) {
+                children.push(build(fty, child)?);
             }
             let nulls = NullBuffer::from(objects.iter().map(Option::is_some).collect::<Vec<_>>());
             Arc::new(StructArray::try_new(

@@ -14,7 +14,7 @@ use crate::output::Output;
 use crate::writer::{WriteError, WriteOptions, Writer, WrittenFile};
 use std::ops::ControlFlow;
 use std::sync::atomic::AtomicBool;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use trail_discovery::{discover, DiscoveredPrefix, Found, ObjectSource, TimeRange};
 use trail_ingest::{ingest, ErrorType, FailureEntry, FileTask, IngestOptions, ParsedFile, Sink};
 
@@ -91,7 +91,7 @@ impl Sink for Collect {
 pub fn convert(
     source: &dyn ObjectSource,
     opts: &ConvertOptions,
-    output: &dyn Output,
+    output: Arc<dyn Output>,
     progress: &mut dyn FnMut(&ConvertSummary),
 ) -> Result<ConvertSummary, ConvertError> {
     let mut summary = ConvertSummary::default();
@@ -102,7 +102,8 @@ pub fn convert(
                     summary.other_shards_folders += 1;
                     return ControlFlow::Continue(());
                 }
-                if let Err(e) = convert_folder(source, &folder, opts, output, &mut summary) {
+                if let Err(e) = convert_folder(source, &folder, opts, output.clone(), &mut summary)
+                {
                     return ControlFlow::Break(e);
                 }
                 summary.folders += 1;
@@ -130,7 +131,7 @@ fn convert_folder(
     source: &dyn ObjectSource,
     folder: &DiscoveredPrefix,
     opts: &ConvertOptions,
-    output: &dyn Output,
+    output: Arc<dyn Output>,
     summary: &mut ConvertSummary,
 ) -> Result<(), WriteError> {
     let stem = unit_stem(&format!("s3://{}/{}", source.bucket(), folder.prefix));
@@ -170,7 +171,7 @@ fn convert_group(
     source: &dyn ObjectSource,
     tasks: &[FileTask],
     opts: &ConvertOptions,
-    writer: &mut Writer<'_>,
+    writer: &mut Writer,
     summary: &mut ConvertSummary,
 ) -> Result<(), WriteError> {
     let collect = Collect(Mutex::new(Vec::with_capacity(tasks.len())));

@@ -9,6 +9,7 @@ use crate::layout::{unit_stem, Partition};
 use crate::output::Output;
 use crate::writer::{WriteError, WriteOptions, Writer, WrittenFile};
 use import_engine::{Engine, EngineError, Scope};
+use std::sync::Arc;
 
 /// What an export did.
 #[derive(Debug, Default, Clone)]
@@ -47,7 +48,7 @@ pub fn export(
     engine: &Engine,
     scope: &Scope,
     opts: &ExportOptions,
-    output: &dyn Output,
+    output: Arc<dyn Output>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ExportSummary, ExportError> {
     let (store, start_ms, end_ms) = (opts.store.as_str(), opts.start_ms, opts.end_ms);

@@ -20,6 +20,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Record text per record batch at most (a batch's strings stay far below 2 GiB).
 const BATCH_TEXT_BYTES: usize = 8 << 20;
@@ -46,7 +47,7 @@ impl Default for WriteOptions {
             target_file_bytes: 128 << 20,
             row_group_rows: 1 << 20,
             row_group_bytes: 64 << 20,
-            zstd_level: 3,
+            zstd_level: 1,
             batch_rows: 4096,
         }
     }
@@ -124,37 +125,75 @@ pub fn writer_properties(opts: &WriteOptions) -> Result<WriterProperties, WriteE
     Ok(b.build())
 }
 
-/// Writes the files of one unit of work (a store, or a bucket folder).
-pub struct Writer<'a> {
-    output: &'a dyn Output,
-    stem: String,
+/// What the converting side tells the thread that writes the files.
+enum Msg {
+    /// Rows of the partition folder `.0`, sorted, after the ones sent before.
+    Batch(String, RecordBatch),
+    /// Close the open file (the next rows start a new one).
+    EndFile,
+}
+
+/// Record batches converted and waiting for the file-writing thread, at most.
+const QUEUED_BATCHES: usize = 4;
+
+/// Writes the files of one unit of work (a store, or a bucket folder). Records are converted
+/// on the rayon pool while a thread of the writer's own encodes and compresses the batches
+/// before them into the files, so the two overlap.
+pub struct Writer {
     opts: WriteOptions,
-    props: WriterProperties,
-    open: Option<OpenFile>,
-    /// Per partition folder written: the next file number.
-    next: BTreeMap<String, u32>,
-    written: Vec<WrittenFile>,
+    tx: Option<std::sync::mpsc::SyncSender<Msg>>,
+    thread: Option<std::thread::JoinHandle<Result<Vec<WrittenFile>, WriteError>>>,
     /// Rows waiting to be converted, all of `pending_dir`.
     pending: Vec<String>,
     pending_dir: Option<String>,
     pending_bytes: usize,
 }
 
-impl<'a> Writer<'a> {
+/// The file-writing side: the open file and what has been written.
+struct Files {
+    output: Arc<dyn Output>,
+    stem: String,
+    target_file_bytes: u64,
+    props: WriterProperties,
+    open: Option<OpenFile>,
+    /// Per partition folder written: the next file number.
+    next: BTreeMap<String, u32>,
+    written: Vec<WrittenFile>,
+}
+
+impl Writer {
     /// A writer of files named `<stem>-NNNNN.parquet`.
     pub fn new(
-        output: &'a dyn Output,
+        output: Arc<dyn Output>,
         stem: String,
         opts: WriteOptions,
     ) -> Result<Self, WriteError> {
-        Ok(Writer {
+        let mut files = Files {
             output,
             stem,
+            target_file_bytes: opts.target_file_bytes,
             props: writer_properties(&opts)?,
-            opts,
             open: None,
             next: BTreeMap::new(),
             written: Vec::new(),
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(QUEUED_BATCHES);
+        let thread = std::thread::Builder::new()
+            .name("parquet-writer".into())
+            .spawn(move || {
+                for msg in rx {
+                    match msg {
+                        Msg::Batch(dir, batch) => files.write_batch(&dir, &batch)?,
+                        Msg::EndFile => files.close()?,
+                    }
+                }
+                files.finish()
+            })
+            .map_err(|e| WriteError::Io("starting the writer thread".into(), e))?;
+        Ok(Writer {
+            opts,
+            tx: Some(tx),
+            thread: Some(thread),
             pending: Vec::new(),
             pending_dir: None,
             pending_bytes: 0,
@@ -166,7 +205,7 @@ impl<'a> Writer<'a> {
     pub fn push(&mut self, dir: &str, record: String) -> Result<(), WriteError> {
         if self.pending_dir.as_deref() != Some(dir) {
             self.flush_pending()?;
-            self.close()?;
+            self.send(Msg::EndFile)?;
             self.pending_dir = Some(dir.to_string());
         }
         self.pending_bytes += record.len();
@@ -180,10 +219,27 @@ impl<'a> Writer<'a> {
     /// Ends the current file even if it is not full (the next record starts a new one).
     pub fn end_file(&mut self) -> Result<(), WriteError> {
         self.flush_pending()?;
-        self.close()
+        self.send(Msg::EndFile)
     }
 
-    /// Converts the pending records (in parallel) and appends them to the open file.
+    /// Hands a message to the writing thread; if that thread stopped, its error.
+    fn send(&mut self, msg: Msg) -> Result<(), WriteError> {
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(msg).is_ok());
+        if sent {
+            return Ok(());
+        }
+        self.tx = None;
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(Err(e))) => Err(e),
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            _ => Err(WriteError::Io(
+                "the writer thread".into(),
+                std::io::Error::other("stopped"),
+            )),
+        }
+    }
+
+    /// Converts the pending records (in parallel) and hands them to the writing thread.
     fn flush_pending(&mut self) -> Result<(), WriteError> {
         if self.pending.is_empty() {
             return Ok(());
@@ -211,13 +267,45 @@ impl<'a> Writer<'a> {
             .map(|c| to_batch(&c.iter().map(String::as_str).collect::<Vec<_>>()))
             .collect();
         drop(chunks);
+        drop(rows);
         for batch in batches {
-            self.write_batch(&dir, &batch?)?;
+            self.send(Msg::Batch(dir.clone(), batch?))?;
         }
         Ok(())
     }
 
+    /// Closes the last file and removes what earlier runs of this unit left in the partitions
+    /// written: files numbered past the ones written now, and temporary files of runs that
+    /// died; returns the files written.
+    pub fn finish(mut self) -> Result<Vec<WrittenFile>, WriteError> {
+        self.flush_pending()?;
+        self.tx = None;
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(result)) => result,
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => Err(WriteError::Io(
+                "the writer thread".into(),
+                std::io::Error::other("stopped"),
+            )),
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Abandoned: the thread ends once its queue is gone; files not closed stay temporary.
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Files {
     fn write_batch(&mut self, dir: &str, batch: &RecordBatch) -> Result<(), WriteError> {
+        if self.open.as_ref().is_some_and(|o| o.dir != dir) {
+            self.close()?;
+        }
         if self.open.is_none() {
             let n = self.next.entry(dir.to_string()).or_insert(0);
             let rel = format!("{dir}{}", file_name(&self.stem, *n));
@@ -236,11 +324,10 @@ impl<'a> Writer<'a> {
             });
         }
         let open = self.open.as_mut().expect("opened above");
-        debug_assert_eq!(open.dir, dir);
         open.writer.write(batch)?;
         open.rows += batch.num_rows() as u64;
         let size = open.writer.bytes_written() + open.writer.in_progress_size();
-        if size as u64 >= self.opts.target_file_bytes {
+        if size as u64 >= self.target_file_bytes {
             self.close()?;
         }
         Ok(())
@@ -264,11 +351,7 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    /// Closes the last file and removes what earlier runs of this unit left in the partitions
-    /// written: files numbered past the ones written now, and temporary files of runs that
-    /// died; returns the files written.
-    pub fn finish(mut self) -> Result<Vec<WrittenFile>, WriteError> {
-        self.flush_pending()?;
+    fn finish(mut self) -> Result<Vec<WrittenFile>, WriteError> {
         self.close()?;
         for (dir, next) in &self.next {
             let names = self

@@ -334,7 +334,7 @@ fn export_to(engine: &Engine, out: &Path, write: WriteOptions) -> lake_parquet::
         write,
         ..Default::default()
     };
-    export(engine, &scope(), &opts, &output, &mut |_| {}).unwrap()
+    export(engine, &scope(), &opts, Arc::new(output), &mut |_| {}).unwrap()
 }
 
 fn bucket() -> LocalDirSource {
@@ -379,7 +379,13 @@ fn convert_writes_the_rows_export_writes() {
     export_to(&engine, &exported, WriteOptions::default());
     let converted = dir.path().join("converted");
     let output = LocalDir::new(&converted).unwrap();
-    let summary = convert(&bucket(), &ConvertOptions::default(), &output, &mut |_| {}).unwrap();
+    let summary = convert(
+        &bucket(),
+        &ConvertOptions::default(),
+        Arc::new(output),
+        &mut |_| {},
+    )
+    .unwrap();
     assert_eq!(summary.events, 339);
     // The six bad objects of the fixture, as the import reports them.
     assert_eq!(summary.failures.len(), 6);
@@ -456,10 +462,15 @@ fn three_shards_and_a_rerun_after_a_crash_write_every_event_once() {
                 inner: LocalDir::new(&out).unwrap(),
                 left: AtomicU64::new(1),
             };
-            assert!(convert(&bucket(), &opts, &crashing, &mut |_| {}).is_err());
+            assert!(convert(&bucket(), &opts, Arc::new(crashing), &mut |_| {}).is_err());
         }
-        let summary =
-            convert(&bucket(), &opts, &LocalDir::new(&out).unwrap(), &mut |_| {}).unwrap();
+        let summary = convert(
+            &bucket(),
+            &opts,
+            Arc::new(LocalDir::new(&out).unwrap()),
+            &mut |_| {},
+        )
+        .unwrap();
         assert!(summary.folders > 0, "shard {i} converted nothing");
         assert_eq!(summary.folders + summary.other_shards_folders, 10);
         events += summary.events;

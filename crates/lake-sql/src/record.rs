@@ -104,6 +104,18 @@ impl Record {
         None
     }
 
+    /// The top-level members in record order: each key's raw JSON string (quotes included)
+    /// and its raw value.
+    pub fn members(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let t: &str = &self.text;
+        self.members.iter().map(move |m| {
+            (
+                &t[m.key.0 as usize..m.key.1 as usize],
+                &t[m.value.0 as usize..m.value.1 as usize],
+            )
+        })
+    }
+
     /// The raw JSON text at `path`: a top-level key, then object fields, all matched
     /// case-insensitively (first match wins).
     pub fn raw(&self, path: &[&str]) -> Option<&str> {

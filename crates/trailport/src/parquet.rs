@@ -33,7 +33,7 @@ fn spinner() -> ProgressBar {
 }
 
 /// The output `--out` names.
-fn output(a: &ParquetOutArgs) -> anyhow::Result<Box<dyn Output>> {
+fn output(a: &ParquetOutArgs) -> anyhow::Result<Arc<dyn Output>> {
     if a.out.starts_with("s3://") {
         let location = Location::parse(&a.out).map_err(|e| anyhow::anyhow!("{e}"))?;
         let opts = a.s3.options(a.endpoint_url.clone());
@@ -43,9 +43,9 @@ fn output(a: &ParquetOutArgs) -> anyhow::Result<Box<dyn Output>> {
             &opts,
             a.part_size.max(1) as usize,
         )?;
-        Ok(Box::new(out))
+        Ok(Arc::new(out))
     } else {
-        Ok(Box::new(
+        Ok(Arc::new(
             LocalDir::new(&a.out).with_context(|| format!("making {}", a.out))?,
         ))
     }
@@ -122,7 +122,7 @@ pub fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
         end_ms: end,
         write: write_options(&a.out),
     };
-    let summary = lake_parquet::export(&engine, &scope, &opts, out.as_ref(), &mut |n| {
+    let summary = lake_parquet::export(&engine, &scope, &opts, out.clone(), &mut |n| {
         bar.set_message(format!("{n} events written"))
     })?;
     bar.finish_and_clear();
@@ -158,8 +158,8 @@ pub fn convert(a: ConvertArgs) -> anyhow::Result<ExitCode> {
         (Arc::new(source), prefix)
     };
     let out = output(&a.out)?;
-    let out: Box<dyn Output> = match a.abort_after_files {
-        Some(n) => Box::new(AbortAfter {
+    let out: Arc<dyn Output> = match a.abort_after_files {
+        Some(n) => Arc::new(AbortAfter {
             inner: out,
             left: Arc::new(AtomicU64::new(n)),
         }),
@@ -176,7 +176,7 @@ pub fn convert(a: ConvertArgs) -> anyhow::Result<ExitCode> {
     let bar = spinner();
     bar.set_message("converting");
     let started = Instant::now();
-    let summary = lake_parquet::convert(source.as_ref(), &opts, out.as_ref(), &mut |s| {
+    let summary = lake_parquet::convert(source.as_ref(), &opts, out.clone(), &mut |s| {
         bar.set_message(format!(
             "{} folders, {} log files, {} events",
             s.folders, s.log_files, s.events
@@ -235,7 +235,7 @@ fn report(s: &ConvertSummary, location: String, took: Duration, json: bool) {
 /// An output that ends the process (as a crash would) once it has committed `left` files,
 /// in the middle of writing the next one: for the tests of reruns after a worker died.
 struct AbortAfter {
-    inner: Box<dyn Output>,
+    inner: Arc<dyn Output>,
     left: Arc<AtomicU64>,
 }
 
