@@ -95,6 +95,9 @@ pub fn convert(
     progress: &mut dyn FnMut(&ConvertSummary),
 ) -> Result<ConvertSummary, ConvertError> {
     let mut summary = ConvertSummary::default();
+    // One writer for the whole run: its thread finishes a folder's files while the next
+    // folder is read.
+    let mut writer = Writer::new(output, String::new(), opts.write.clone())?;
     let walked = discover(source, &opts.prefix, &opts.range, |found| {
         match found {
             Found::Folder(folder) => {
@@ -102,8 +105,7 @@ pub fn convert(
                     summary.other_shards_folders += 1;
                     return ControlFlow::Continue(());
                 }
-                if let Err(e) = convert_folder(source, &folder, opts, output.clone(), &mut summary)
-                {
+                if let Err(e) = convert_folder(source, &folder, opts, &mut writer, &mut summary) {
                     return ControlFlow::Break(e);
                 }
                 summary.folders += 1;
@@ -124,6 +126,7 @@ pub fn convert(
     if let Some(e) = walked.stopped {
         return Err(e.into());
     }
+    summary.files = writer.finish()?;
     Ok(summary)
 }
 
@@ -131,11 +134,11 @@ fn convert_folder(
     source: &dyn ObjectSource,
     folder: &DiscoveredPrefix,
     opts: &ConvertOptions,
-    output: Arc<dyn Output>,
+    writer: &mut Writer,
     summary: &mut ConvertSummary,
 ) -> Result<(), WriteError> {
     let stem = unit_stem(&format!("s3://{}/{}", source.bucket(), folder.prefix));
-    let mut writer = Writer::new(output, stem, opts.write.clone())?;
+    writer.start_unit(stem)?;
     let tasks: Vec<FileTask> = folder
         .objects
         .iter()
@@ -160,10 +163,9 @@ fn convert_folder(
             writer.end_file()?;
         }
         first = false;
-        convert_group(source, &tasks[start..end], opts, &mut writer, summary)?;
+        convert_group(source, &tasks[start..end], opts, writer, summary)?;
         start = end;
     }
-    summary.files.extend(writer.finish()?);
     Ok(())
 }
 

@@ -25,7 +25,7 @@ use std::sync::Arc;
 /// Record text per record batch at most (a batch's strings stay far below 2 GiB).
 const BATCH_TEXT_BYTES: usize = 8 << 20;
 /// Record text gathered before a chunk is converted.
-const CHUNK_TEXT_BYTES: usize = 32 << 20;
+const CHUNK_TEXT_BYTES: usize = 16 << 20;
 
 /// How files are written.
 #[derive(Debug, Clone)]
@@ -131,6 +131,9 @@ enum Msg {
     Batch(String, RecordBatch),
     /// Close the open file (the next rows start a new one).
     EndFile,
+    /// The unit is done (clean up after its earlier runs); the next rows are of the unit
+    /// with this stem.
+    Unit(String),
 }
 
 /// Record batches converted and waiting for the file-writing thread, at most.
@@ -185,6 +188,10 @@ impl Writer {
                     match msg {
                         Msg::Batch(dir, batch) => files.write_batch(&dir, &batch)?,
                         Msg::EndFile => files.close()?,
+                        Msg::Unit(stem) => {
+                            files.end_unit()?;
+                            files.stem = stem;
+                        }
                     }
                 }
                 files.finish()
@@ -214,6 +221,15 @@ impl Writer {
             self.flush_pending()?;
         }
         Ok(())
+    }
+
+    /// Ends the current unit (its files are complete, and what earlier runs of it left is
+    /// removed) and starts the unit whose files are named `<stem>-NNNNN.parquet`. The writing
+    /// thread does this in order, so the caller goes on converting at once.
+    pub fn start_unit(&mut self, stem: String) -> Result<(), WriteError> {
+        self.flush_pending()?;
+        self.pending_dir = None;
+        self.send(Msg::Unit(stem))
     }
 
     /// Ends the current file even if it is not full (the next record starts a new one).
@@ -352,11 +368,18 @@ impl Files {
     }
 
     fn finish(mut self) -> Result<Vec<WrittenFile>, WriteError> {
+        self.end_unit()?;
+        Ok(self.written)
+    }
+
+    /// Closes the unit's last file and removes what its earlier runs left in the partitions
+    /// it wrote.
+    fn end_unit(&mut self) -> Result<(), WriteError> {
         self.close()?;
-        for (dir, next) in &self.next {
+        for (dir, next) in std::mem::take(&mut self.next) {
             let names = self
                 .output
-                .list(dir)
+                .list(&dir)
                 .map_err(|e| WriteError::Io(dir.clone(), e))?;
             for name in names {
                 // A temporary file of this unit is what a run that died left behind.
@@ -365,7 +388,7 @@ impl Files {
                     || is_file_of(&self.stem, &name)
                         && name[self.stem.len() + 1..self.stem.len() + 6]
                             .parse::<u32>()
-                            .is_ok_and(|n| n >= *next);
+                            .is_ok_and(|n| n >= next);
                 if stale {
                     let rel = format!("{dir}{name}");
                     self.output
@@ -374,6 +397,6 @@ impl Files {
                 }
             }
         }
-        Ok(self.written)
+        Ok(())
     }
 }
