@@ -131,6 +131,22 @@ impl Store {
                AND (?3 IS NULL OR e.event_time <= ?3) \
              ORDER BY a.value, r.value, e.event_time, e.num",
         )?;
+        // The sort's memory comes out of the page cache's size: keep both small for a scan
+        // that reads each page once.
+        self.conn.pragma_update(None, "cache_size", -16384)?;
+        let result = self.each_by_partition(&mut stmt, eds_num, start_ms, end_ms, &mut each);
+        self.conn.pragma_update(None, "cache_size", -65536)?;
+        result
+    }
+
+    fn each_by_partition<E>(
+        &self,
+        stmt: &mut rusqlite::Statement<'_>,
+        eds_num: i64,
+        start_ms: Option<i64>,
+        end_ms: Option<i64>,
+        each: &mut impl FnMut(&PartitionedEvent<'_>) -> Result<(), E>,
+    ) -> Result<Result<(), E>, StoreError> {
         let mut rows = stmt.query(params![eds_num, start_ms, end_ms])?;
         while let Some(r) = rows.next()? {
             let (log_file, offset, len): (i64, usize, usize) = (r.get(3)?, r.get(4)?, r.get(5)?);

@@ -46,7 +46,7 @@ impl Default for WriteOptions {
         WriteOptions {
             target_file_bytes: 128 << 20,
             row_group_rows: 1 << 20,
-            row_group_bytes: 64 << 20,
+            row_group_bytes: 32 << 20,
             zstd_level: 1,
             batch_rows: 4096,
         }
