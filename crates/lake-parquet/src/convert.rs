@@ -15,7 +15,7 @@ use crate::writer::{WriteError, WriteOptions, Writer, WrittenFile};
 use std::ops::ControlFlow;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
-use trail_discovery::{discover, DiscoveredPrefix, Found, ObjectSource, TimeRange};
+use trail_discovery::{discover_days, DiscoveredPrefix, Found, ObjectSource, TimeRange};
 use trail_ingest::{ingest, ErrorType, FailureEntry, FileTask, IngestOptions, ParsedFile, Sink};
 
 /// What to convert and how.
@@ -48,7 +48,8 @@ impl Default for ConvertOptions {
 /// What a conversion did.
 #[derive(Debug, Default, Clone)]
 pub struct ConvertSummary {
-    /// Day folders of this shard converted, and those left to other shards.
+    /// Day folders of this shard converted, and those left to other shards (in the date range,
+    /// and not listed).
     pub folders: u64,
     pub other_shards_folders: u64,
     /// Log files read (good or not).
@@ -98,7 +99,16 @@ pub fn convert(
     // One writer for the whole run: its thread finishes a folder's files while the next
     // folder is read.
     let mut writer = Writer::new(output, String::new(), opts.write.clone())?;
-    let walked = discover(source, &opts.prefix, &opts.range, |found| {
+    // Other shards' day folders are not even listed.
+    let others = std::cell::Cell::new(0u64);
+    let mine = |folder: &str| {
+        let owned = opts.shard.owns(folder);
+        if !owned {
+            others.set(others.get() + 1);
+        }
+        owned
+    };
+    let walked = discover_days(source, &opts.prefix, &opts.range, &mine, |found| {
         match found {
             Found::Folder(folder) => {
                 if !opts.shard.owns(&folder.prefix) {
@@ -126,6 +136,7 @@ pub fn convert(
     if let Some(e) = walked.stopped {
         return Err(e.into());
     }
+    summary.other_shards_folders += others.get();
     summary.files = writer.finish()?;
     Ok(summary)
 }

@@ -20,4 +20,6 @@ pub use error::{DiscoveryError, SourceError, SourceErrorKind};
 pub use key::{delivery_stamp, folder_days};
 pub use location::{bucket_name_from, is_bucket_name, is_key_prefix, Location};
 pub use source::{Listing, LocalDirSource, MemorySource, ObjectMeta, ObjectSource};
-pub use walk::{discover, DiscoveredPrefix, DiscoveryStats, Found, TimeRange, Walked};
+pub use walk::{
+    discover, discover_days, DiscoveredPrefix, DiscoveryStats, Found, TimeRange, Walked,
+};

@@ -164,6 +164,19 @@ pub fn discover<B>(
     source: &dyn ObjectSource,
     prefix: &str,
     range: &TimeRange,
+    on_found: impl FnMut(Found) -> ControlFlow<B>,
+) -> Result<Walked<B>, DiscoveryError> {
+    discover_days(source, prefix, range, &|_| true, on_found)
+}
+
+/// [`discover`], listing only the day folders (`…/YYYY/MM/DD/`) that `wanted` accepts: a
+/// share of a bucket (a shard) is found without listing the other shares' days. Folders of
+/// other shapes are walked as `discover` walks them.
+pub fn discover_days<B>(
+    source: &dyn ObjectSource,
+    prefix: &str,
+    range: &TimeRange,
+    wanted: &dyn Fn(&str) -> bool,
     mut on_found: impl FnMut(Found) -> ControlFlow<B>,
 ) -> Result<Walked<B>, DiscoveryError> {
     let root = if !prefix.is_empty() && !prefix.ends_with('/') {
@@ -231,6 +244,11 @@ pub fn discover<B>(
                 continue;
             };
             if child_scope.takes_files() && !range.admits_folder(&child) {
+                continue;
+            }
+            let is_day = folder_days(&child)
+                .is_some_and(|(lo, hi)| hi.signed_duration_since(lo).num_days() == 1);
+            if is_day && !wanted(&child) {
                 continue;
             }
             stack.push((child, child_scope));

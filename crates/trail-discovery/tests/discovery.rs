@@ -3,8 +3,9 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use std::ops::ControlFlow;
 use trail_discovery::{
-    bucket_name_from, delivery_stamp, discover, folder_days, DiscoveredPrefix, Found, Listing,
-    LocalDirSource, Location, MemorySource, ObjectSource, SourceError, SourceErrorKind, TimeRange,
+    bucket_name_from, delivery_stamp, discover, discover_days, folder_days, DiscoveredPrefix,
+    Found, Listing, LocalDirSource, Location, MemorySource, ObjectSource, SourceError,
+    SourceErrorKind, TimeRange,
 };
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -358,6 +359,40 @@ fn pruning_saves_list_calls() {
     // The same first six levels, one month (June), two days.
     assert_eq!(pruned.list_calls, 6 + 1 + 2);
     assert_eq!(b.list_calls() - before, pruned.list_calls);
+}
+
+/// A share of the day folders (a shard) is found without listing the others.
+#[test]
+fn unwanted_days_are_not_listed() {
+    let mut b = MemorySource::new("big");
+    for day in 1..=28 {
+        b.put(
+            log(
+                "us-east-1",
+                &format!("2023/02/{day:02}"),
+                &format!("202302{day:02}T1200Z"),
+            ),
+            b"x".to_vec(),
+        );
+    }
+    let wanted = |folder: &str| folder.ends_with("/07/") || folder.ends_with("/21/");
+    let mut found = Vec::new();
+    let walked = discover_days(&b, "", &TimeRange::default(), &wanted, |f| {
+        if let Found::Folder(p) = f {
+            found.push(p.prefix);
+        }
+        ControlFlow::<()>::Continue(())
+    })
+    .unwrap();
+    assert_eq!(
+        found,
+        [
+            format!("{ACCT}/CloudTrail/us-east-1/2023/02/07/"),
+            format!("{ACCT}/CloudTrail/us-east-1/2023/02/21/")
+        ]
+    );
+    // The root, AWSLogs, account, CloudTrail, region, year, month; two days.
+    assert_eq!(walked.stats.list_calls, 7 + 2);
 }
 
 #[test]
