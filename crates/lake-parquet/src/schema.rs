@@ -221,11 +221,17 @@ pub fn ddl(dialect: Dialect, at: &TableLocation) -> String {
                 );
                 s.push_str("STORED AS PARQUET\n");
                 let _ = writeln!(s, "LOCATION {}", sql_string(&at.location));
+                // A missing value's folder is listed too: projecting a folder that holds
+                // nothing costs nothing.
                 let enumerate = |values: &[String]| {
                     if values.is_empty() {
                         None
                     } else {
-                        Some(values.join(","))
+                        Some(format!(
+                            "{},{}",
+                            values.join(","),
+                            crate::layout::DEFAULT_PARTITION
+                        ))
                     }
                 };
                 let mut props = vec![("projection.enabled".to_string(), "true".to_string())];

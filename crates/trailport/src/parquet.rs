@@ -4,7 +4,7 @@
 use crate::cli::{ConvertArgs, DdlEngine, ExportArgs, ParquetOutArgs, EXIT_COMPLETED, EXIT_FAILED};
 use crate::import::{scope, split_source, DEFAULT_STORE};
 use anyhow::{bail, Context};
-use import_engine::{Engine, EngineConfig};
+use import_engine::{Engine, EngineConfig, EngineError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lake_parquet::PendingFile;
 use lake_parquet::{
@@ -66,15 +66,6 @@ fn totals(files: &[WrittenFile]) -> (u64, u64) {
 }
 
 pub fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
-    let engine = Engine::open(
-        &a.db,
-        EngineConfig {
-            clock: crate::clock()?,
-            background: false,
-            ..Default::default()
-        },
-    )
-    .with_context(|| format!("opening {}", a.db.display()))?;
     let scope = scope();
     let store = a.store.clone().unwrap_or_else(|| DEFAULT_STORE.to_string());
     let (start, end) = (
@@ -82,36 +73,9 @@ pub fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
         a.end.map(|t| t.timestamp_millis()),
     );
     if let Some(engine_kind) = a.print_ddl {
-        let values = engine.partition_values(&scope, &store)?;
-        let dialect = match engine_kind {
-            DdlEngine::Trino => Dialect::Trino,
-            DdlEngine::Athena => Dialect::Athena,
-            DdlEngine::Spark => Dialect::Spark,
-        };
-        let location = if a.out.out.starts_with("s3://") {
-            a.out.out.trim_end_matches('/').to_string()
-        } else {
-            std::path::absolute(&a.out.out)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| a.out.out.clone())
-        };
-        print!(
-            "{}",
-            lake_parquet::ddl(
-                dialect,
-                &TableLocation {
-                    table: a.table.clone(),
-                    location,
-                    accounts: values.accounts,
-                    regions: values.regions,
-                    first_date: values
-                        .first_ms
-                        .map(|ms| { lake_parquet::Partition::of(None, None, ms).date() }),
-                },
-            )
-        );
-        return Ok(ExitCode::from(EXIT_COMPLETED));
+        return print_ddl(&a, engine_kind, &store);
     }
+    let engine = open(&a.db)?;
     let out = output(&a.out)?;
     let bar = spinner();
     bar.set_message("exporting");
@@ -135,6 +99,67 @@ pub fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
         bytes,
         out.location(),
         started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::from(EXIT_COMPLETED))
+}
+
+fn open(db: &Path) -> anyhow::Result<Engine> {
+    Engine::open(
+        db,
+        EngineConfig {
+            clock: crate::clock()?,
+            background: false,
+            ..Default::default()
+        },
+    )
+    .with_context(|| format!("opening {}", db.display()))
+}
+
+fn print_ddl(a: &ExportArgs, engine_kind: DdlEngine, store: &str) -> anyhow::Result<ExitCode> {
+    // The accounts and Regions for Athena's projection come from the store, if there is
+    // one (a bucket converted without a store gets injected projection).
+    let values = if a.db.exists() {
+        match open(&a.db)?.partition_values(&scope(), store) {
+            Ok(v) => v,
+            Err(EngineError::EventDataStoreNotFound(_)) => Default::default(),
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        Default::default()
+    };
+    if values.accounts.is_empty() && engine_kind == DdlEngine::Athena {
+        eprintln!(
+            "note: no store {store} in {}: account and region use injected projection \
+             (queries must name them); list them in projection.*.values instead",
+            a.db.display()
+        );
+    }
+    let dialect = match engine_kind {
+        DdlEngine::Trino => Dialect::Trino,
+        DdlEngine::Athena => Dialect::Athena,
+        DdlEngine::Spark => Dialect::Spark,
+    };
+    let location = if a.out.out.starts_with("s3://") {
+        a.out.out.trim_end_matches('/').to_string()
+    } else {
+        std::path::absolute(&a.out.out)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| a.out.out.clone())
+    };
+    print!(
+        "{}",
+        lake_parquet::ddl(
+            dialect,
+            &TableLocation {
+                table: a.table.clone(),
+                location,
+                accounts: values.accounts,
+                regions: values.regions,
+                first_date: values
+                    .first_ms
+                    .map(|ms| { lake_parquet::Partition::of(None, None, ms).date() }),
+            },
+        )
     );
     Ok(ExitCode::from(EXIT_COMPLETED))
 }
