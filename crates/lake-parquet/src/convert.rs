@@ -16,7 +16,7 @@ use std::ops::ControlFlow;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use trail_discovery::{discover_days, DiscoveredPrefix, Found, ObjectSource, TimeRange};
-use trail_ingest::{ingest, ErrorType, FailureEntry, FileTask, IngestOptions, ParsedFile, Sink};
+use trail_ingest::{ingest, FailureEntry, FileTask, IngestOptions, ParsedFile, Sink};
 
 /// What to convert and how.
 #[derive(Debug, Clone)]
@@ -29,6 +29,11 @@ pub struct ConvertOptions {
     /// Files are read and sorted in groups of consecutive files holding at most this many
     /// compressed bytes (a group always holds at least one file).
     pub group_gz_bytes: u64,
+    /// The record text a group holds before it is sorted and written early. A group of
+    /// ordinary files holds far less (16 MB of objects is about 150 MB of records); files that
+    /// inflate far more (gzip bombs made of valid records) are written in several runs, each
+    /// sorted on its own, so memory stays bounded whatever the objects hold.
+    pub run_text_bytes: u64,
     pub ingest: IngestOptions,
 }
 
@@ -40,6 +45,7 @@ impl Default for ConvertOptions {
             shard: Shard::ALL,
             write: WriteOptions::default(),
             group_gz_bytes: 16 << 20,
+            run_text_bytes: 192 << 20,
             ingest: IngestOptions::default(),
         }
     }
@@ -70,19 +76,88 @@ pub enum ConvertError {
     Write(#[from] WriteError),
 }
 
-/// Parsed files of one group, by their position in the group.
-struct Collect(Mutex<Vec<(i64, ParsedFile)>>);
+/// Files parsed and not yet written, and where they go.
+struct Run<'w> {
+    files: Vec<(i64, ParsedFile)>,
+    text_bytes: u64,
+    writer: &'w mut Writer,
+    summary: &'w mut ConvertSummary,
+    /// Whether rows of the folder were written already (a new run then starts new files).
+    wrote: &'w mut bool,
+}
 
-impl Sink for Collect {
-    type Error = std::convert::Infallible;
+/// The sink of a group's files: they are held until the group ends or holds
+/// [`ConvertOptions::run_text_bytes`] of records, then sorted and written.
+struct Collect<'w>(Mutex<Run<'w>>, u64);
+
+impl Sink for Collect<'_> {
+    type Error = WriteError;
     fn file(&self, task: &FileTask, mut file: ParsedFile) -> Result<(), Self::Error> {
-        // The group's size bounds what it holds; the budget only paces the parsers.
+        // What a run holds is bounded here; the budget only paces the parsers.
         drop(file.reservation.take());
         file.original = Vec::new();
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((task.id, file));
+        let mut run = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        run.text_bytes += file.text.len() as u64;
+        run.files.push((task.id, file));
+        if run.text_bytes >= self.1 {
+            run.write()?;
+        }
+        Ok(())
+    }
+}
+
+impl Run<'_> {
+    /// Sorts the files held by partition and eventTime and writes their events.
+    fn write(&mut self) -> Result<(), WriteError> {
+        if self.files.is_empty() {
+            return Ok(());
+        }
+        let mut files = std::mem::take(&mut self.files);
+        self.text_bytes = 0;
+        files.sort_by_key(|(id, _)| *id);
+        let summary = &mut *self.summary;
+        summary.log_files += files.len() as u64;
+        // (partition, eventTime, file, record): the order rows are written in.
+        let mut order: Vec<(Partition, i64, usize, usize)> = Vec::new();
+        for (f, (_, file)) in files.iter_mut().enumerate() {
+            if let Some(failure) = file.failure.take() {
+                summary.failures.push(failure);
+            }
+            let string = |i: Option<u32>| i.map(|i| file.strings[i as usize].as_str());
+            for (e, event) in file.events.iter().enumerate() {
+                let partition = Partition::of(
+                    string(event.recipient_account_id),
+                    string(event.aws_region),
+                    event.time_ms,
+                );
+                order.push((partition, event.time_ms, f, e));
+            }
+        }
+        if order.is_empty() {
+            return Ok(());
+        }
+        order.sort();
+        summary.events += order.len() as u64;
+        if *self.wrote {
+            // Sorted on its own: its rows start new files.
+            self.writer.end_file()?;
+        }
+        *self.wrote = true;
+        let mut dir = String::new();
+        let mut last: Option<&Partition> = None;
+        for (partition, _, f, e) in &order {
+            if last != Some(partition) {
+                dir = partition.dir();
+                last = Some(partition);
+            }
+            let file = &files[*f].1;
+            let event = &file.events[*e];
+            let text = file
+                .text
+                .get(event.offset as usize..(event.offset + event.len) as usize)
+                .expect("an event's span lies in its file's text");
+            self.writer.push(&dir, text.to_string())?;
+        }
         Ok(())
     }
 }
@@ -160,8 +235,8 @@ fn convert_folder(
             size: o.size,
         })
         .collect();
+    let mut wrote = false;
     let mut start = 0;
-    let mut first = true;
     while start < tasks.len() {
         let mut end = start + 1;
         let mut bytes = tasks[start].size;
@@ -169,12 +244,14 @@ fn convert_folder(
             bytes += tasks[end].size;
             end += 1;
         }
-        if !first {
-            // Each group is sorted on its own: its rows start new files.
-            writer.end_file()?;
-        }
-        first = false;
-        convert_group(source, &tasks[start..end], opts, writer, summary)?;
+        convert_group(
+            source,
+            &tasks[start..end],
+            opts,
+            writer,
+            summary,
+            &mut wrote,
+        )?;
         start = end;
     }
     Ok(())
@@ -186,48 +263,23 @@ fn convert_group(
     opts: &ConvertOptions,
     writer: &mut Writer,
     summary: &mut ConvertSummary,
+    wrote: &mut bool,
 ) -> Result<(), WriteError> {
-    let collect = Collect(Mutex::new(Vec::with_capacity(tasks.len())));
+    let collect = Collect(
+        Mutex::new(Run {
+            files: Vec::with_capacity(tasks.len()),
+            text_bytes: 0,
+            writer,
+            summary,
+            wrote,
+        }),
+        opts.run_text_bytes,
+    );
     let stop = AtomicBool::new(false);
-    let Ok(_) = ingest(source, tasks, &opts.ingest, &collect, &stop);
-    let mut files = collect.0.into_inner().unwrap_or_else(|e| e.into_inner());
-    files.sort_by_key(|(id, _)| *id);
-    summary.log_files += files.len() as u64;
-    // (partition, eventTime, file, record): the order rows are written in.
-    let mut order: Vec<(Partition, i64, usize, usize)> = Vec::new();
-    for (f, (_, file)) in files.iter_mut().enumerate() {
-        if let Some(failure) = file.failure.take() {
-            summary.failures.push(failure);
-        }
-        let string = |i: Option<u32>| i.map(|i| file.strings[i as usize].as_str());
-        for (e, event) in file.events.iter().enumerate() {
-            let partition = Partition::of(
-                string(event.recipient_account_id),
-                string(event.aws_region),
-                event.time_ms,
-            );
-            order.push((partition, event.time_ms, f, e));
-        }
-    }
-    order.sort();
-    summary.events += order.len() as u64;
-    let mut dir = String::new();
-    let mut last: Option<&Partition> = None;
-    for (partition, _, f, e) in &order {
-        if last != Some(partition) {
-            dir = partition.dir();
-            last = Some(partition);
-        }
-        let file = &files[*f].1;
-        let raw = file.raw(&file.events[*e]);
-        match std::str::from_utf8(raw) {
-            Ok(text) => writer.push(&dir, text.to_string())?,
-            Err(_) => summary.failures.push(FailureEntry {
-                location: tasks[*f].key.clone(),
-                error_type: ErrorType::InternalFailure,
-                error_message: "a record is not UTF-8".into(),
-            }),
-        }
-    }
-    Ok(())
+    ingest(source, tasks, &opts.ingest, &collect, &stop)?;
+    collect
+        .0
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .write()
 }

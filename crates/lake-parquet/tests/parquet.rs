@@ -394,6 +394,32 @@ fn convert_writes_the_rows_export_writes() {
     assert_eq!(sorted_records(&rows), sorted_records(&read(&exported)));
 }
 
+/// Files whose records take more memory than a run may hold (as gzip bombs of valid records
+/// would) are sorted and written in several runs: each file still sorted, every event once.
+#[test]
+fn a_folder_larger_than_a_run_is_written_in_runs() {
+    let (dir, engine) = store();
+    let exported = dir.path().join("exported");
+    export_to(&engine, &exported, WriteOptions::default());
+    let out = dir.path().join("runs");
+    let opts = ConvertOptions {
+        run_text_bytes: 16 << 10,
+        ..Default::default()
+    };
+    let summary = convert(
+        &bucket(),
+        &opts,
+        Arc::new(LocalDir::new(&out).unwrap()),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(summary.events, 339);
+    assert!(summary.files.len() > 24, "{} files", summary.files.len());
+    let rows = read(&out);
+    check_against_golden(&rows);
+    assert_eq!(sorted_records(&rows), sorted_records(&read(&exported)));
+}
+
 #[test]
 fn small_files_roll_and_a_rerun_with_bigger_ones_leaves_no_stale_file() {
     let (dir, engine) = store();
