@@ -278,10 +278,15 @@ impl Writer {
             bytes += r.len();
         }
         chunks.push(&rows[start..]);
-        let batches: Vec<Result<RecordBatch, _>> = chunks
-            .par_iter()
-            .map(|c| to_batch(&c.iter().map(String::as_str).collect::<Vec<_>>()))
-            .collect();
+        let convert = |c: &&[String]| to_batch(&c.iter().map(String::as_str).collect::<Vec<_>>());
+        // On a rayon thread (a sink writing early, holding its lock), convert here: a nested
+        // parallel job would let this thread pick up other work meanwhile, and that work may
+        // want the same lock.
+        let batches: Vec<Result<RecordBatch, _>> = if rayon::current_thread_index().is_some() {
+            chunks.iter().map(convert).collect()
+        } else {
+            chunks.par_iter().map(convert).collect()
+        };
         drop(chunks);
         drop(rows);
         for batch in batches {
