@@ -170,7 +170,7 @@ fn build(ty: &LakeType, values: &[Option<&str>]) -> Result<ArrayRef, ArrowError>
                         .map(|i| i.and_then(|d| i32::try_from(d).ok()))
                         .collect::<Vec<_>>(),
                 )),
-                _ => Arc::new(TimestampMillisecondArray::from(ints).with_timezone("UTC")),
+                _ => Arc::new(TimestampMillisecondArray::from(ints)),
             }
         }
         LakeType::Double => Arc::new(Float64Array::from(
@@ -240,11 +240,20 @@ fn build(ty: &LakeType, values: &[Option<&str>]) -> Result<ArrayRef, ArrowError>
             let mut keys = StringBuilder::new();
             let mut vals = StringBuilder::new();
             let mut scratch = String::new();
+            let mut seen: std::collections::HashSet<std::borrow::Cow<str>> = Default::default();
             for o in &objects {
                 let mut n = 0;
                 if let Some(raw) = o {
+                    seen.clear();
                     for (key, value) in json::members(raw) {
-                        keys.append_value(json::decode_str(key));
+                        // A key given twice: the first, as element_at reads it (engines
+                        // refuse maps with duplicate keys).
+                        let key = json::decode_str(key);
+                        if seen.contains(&key) {
+                            continue;
+                        }
+                        keys.append_value(&key);
+                        seen.insert(key);
                         match json::kind(value) {
                             Some(json::Kind::String) => vals.append_value(json::decode_str(value)),
                             Some(json::Kind::Number | json::Kind::True | json::Kind::False) => {

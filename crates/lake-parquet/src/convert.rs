@@ -9,7 +9,7 @@
 //! are sorted by partition and eventTime and written. The files of a folder are named after
 //! it, so running a shard again replaces exactly its files and no other shard's.
 
-use crate::layout::{unit_stem, Partition, Shard};
+use crate::layout::{is_day_folder, owning_folder, unit_stem, unit_with_range, Partition, Shard};
 use crate::output::Output;
 use crate::writer::{WriteError, WriteOptions, Writer, WrittenFile};
 use std::ops::ControlFlow;
@@ -197,7 +197,11 @@ pub fn convert(
                 progress(&summary);
             }
             Found::Unlistable { prefix, error } => {
-                if opts.shard.owns(&prefix) {
+                // A folder above the day folders may hide any shard's days: every shard
+                // reports it (and so ends with failures). One at or below a day folder is that
+                // day's shard's.
+                let in_a_day = is_day_folder(owning_folder(&prefix));
+                if !in_a_day || opts.shard.owns(&prefix) {
                     summary.failures.push(FailureEntry {
                         location: format!("s3://{}/{prefix}", source.bucket()),
                         error_type: error.kind.into(),
@@ -223,7 +227,12 @@ fn convert_folder(
     writer: &mut Writer,
     summary: &mut ConvertSummary,
 ) -> Result<(), WriteError> {
-    let stem = unit_stem(&format!("s3://{}/{}", source.bucket(), folder.prefix));
+    let range = (
+        opts.range.start.map(|t| t.timestamp_millis()),
+        opts.range.end.map(|t| t.timestamp_millis()),
+    );
+    let unit = format!("s3://{}/{}", source.bucket(), folder.prefix);
+    let stem = unit_stem(&unit_with_range(&unit, range.0, range.1));
     writer.start_unit(stem)?;
     let tasks: Vec<FileTask> = folder
         .objects

@@ -5,7 +5,7 @@
 //! nothing held but the chunk being converted. The files are named after the store, so
 //! exporting it again to the same place replaces them.
 
-use crate::layout::{unit_stem, Partition};
+use crate::layout::{unit_stem, unit_with_range, Partition};
 use crate::output::Output;
 use crate::writer::{WriteError, WriteOptions, Writer, WrittenFile};
 use import_engine::{Engine, EngineError, Scope};
@@ -55,7 +55,7 @@ pub fn export(
     let (id, _) = engine.resolve_event_data_store(scope, store)?;
     let mut writer = Writer::new(
         output,
-        unit_stem(&format!("store/{id}")),
+        unit_stem(&unit_with_range(&format!("store/{id}"), start_ms, end_ms)),
         opts.write.clone(),
     )?;
     let mut events = 0u64;

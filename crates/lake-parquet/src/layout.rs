@@ -4,7 +4,9 @@
 //! A value is written as Hive writes partition values: a missing one is
 //! `__HIVE_DEFAULT_PARTITION__`, and every byte outside `[A-Za-z0-9_-]` (a `.` included, so a
 //! value is never `..`) is `%XX`, so that no record's text can name a folder outside the
-//! output or split one value into two folders.
+//! output or split one value into two folders; a value whose escaped form is longer than 64
+//! bytes is written as `long-<FNV-1a of the value>`, so no name is too long for a file system
+//! or an S3 key.
 
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
@@ -64,8 +66,16 @@ pub fn escape(value: Option<&str>) -> String {
             let _ = write!(out, "%{b:02X}");
         }
     }
+    if out.len() > MAX_VALUE_BYTES {
+        // Far longer than any account or Region: a folder name that file systems (255
+        // bytes) and S3 keys (1,024) still take, the same for the same value.
+        return format!("long-{:016x}", stable_hash(v));
+    }
     out
 }
+
+/// The longest partition value written as itself (escaped).
+pub const MAX_VALUE_BYTES: usize = 64;
 
 /// FNV-1a, 64 bits: a hash fixed by its definition, so that every process, version and machine
 /// puts a folder in the same shard.
@@ -109,14 +119,52 @@ impl Shard {
     }
 
     /// Whether the folder (a day folder's key, such as
-    /// `AWSLogs/111122223333/CloudTrail/us-east-1/2024/02/01/`) is this shard's.
+    /// `AWSLogs/111122223333/CloudTrail/us-east-1/2024/02/01/`) is this shard's. A folder
+    /// below a day folder goes with that day folder (one shard walks and takes it); any other
+    /// folder by its own key.
     pub fn owns(&self, folder: &str) -> bool {
-        stable_hash(folder) % self.count as u64 == self.index as u64
+        stable_hash(owning_folder(folder)) % self.count as u64 == self.index as u64
+    }
+}
+
+/// Whether `folder` is a day folder (`…/YYYY/MM/DD/`).
+pub fn is_day_folder(folder: &str) -> bool {
+    trail_discovery::folder_days(folder)
+        .is_some_and(|(lo, hi)| hi.signed_duration_since(lo).num_days() == 1)
+}
+
+/// The nearest day folder (`…/YYYY/MM/DD/`) at or above `folder`, else `folder` itself.
+pub fn owning_folder(folder: &str) -> &str {
+    let mut end = folder.len();
+    loop {
+        let candidate = &folder[..end];
+        if is_day_folder(candidate) {
+            return candidate;
+        }
+        // The folder above: up to and including the previous '/'.
+        match folder[..end.saturating_sub(1)].rfind('/') {
+            Some(i) => end = i + 1,
+            None => return folder,
+        }
+    }
+}
+
+/// The unit, followed by its time range when it has one (runs over different ranges of one
+/// store or folder write different files), as `unit_stem` takes it.
+pub fn unit_with_range(unit: &str, start_ms: Option<i64>, end_ms: Option<i64>) -> String {
+    match (start_ms, end_ms) {
+        (None, None) => unit.to_string(),
+        (s, e) => format!(
+            "{unit} {}..{}",
+            s.map_or(String::new(), |v| v.to_string()),
+            e.map_or(String::new(), |v| v.to_string())
+        ),
     }
 }
 
 /// The stem of the files one unit of work writes (`part-<16 hex digits>`): a unit is a bucket
-/// folder for `convert`, a store for `export`. A rerun of the unit writes the same names.
+/// folder for `convert`, a store for `export` (with the run's time range, if any). A rerun of
+/// the unit writes the same names.
 pub fn unit_stem(unit: &str) -> String {
     format!("part-{:016x}", stable_hash(unit))
 }
@@ -126,12 +174,14 @@ pub fn file_name(stem: &str, n: u32) -> String {
     format!("{stem}-{n:05}.parquet")
 }
 
-/// Whether `name` is a finished file of the unit with this stem.
-pub fn is_file_of(stem: &str, name: &str) -> bool {
+/// The number of a finished file of the unit with this stem (`None`: another unit's file,
+/// or not a finished file).
+pub fn file_number(stem: &str, name: &str) -> Option<u32> {
     name.strip_prefix(stem)
         .and_then(|rest| rest.strip_prefix('-'))
         .and_then(|rest| rest.strip_suffix(".parquet"))
-        .is_some_and(|n| n.len() == 5 && n.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|n| n.len() >= 5 && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse().ok())
 }
 
 #[cfg(test)]
@@ -146,6 +196,12 @@ mod tests {
         assert_eq!(escape(Some("a/b=c")), "a%2Fb%3Dc");
         assert_eq!(escape(None), DEFAULT_PARTITION);
         assert_eq!(escape(Some("")), DEFAULT_PARTITION);
+        let long = "a".repeat(300);
+        assert_eq!(
+            escape(Some(&long)),
+            format!("long-{:016x}", stable_hash(&long))
+        );
+        assert_eq!(escape(Some(&".".repeat(400))).len(), 21);
         let p = Partition::of(Some("1"), None, 1_706_745_600_000 + 3_600_000);
         assert_eq!(
             p.dir(),
@@ -164,6 +220,19 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_below_a_day_goes_with_the_day() {
+        let day = "AWSLogs/1/CloudTrail/r/2024/02/01/";
+        assert_eq!(owning_folder(day), day);
+        assert_eq!(owning_folder(&format!("{day}sub/deeper/")), day);
+        assert_eq!(
+            owning_folder("AWSLogs/1/CloudTrail/r/2024/02/"),
+            "AWSLogs/1/CloudTrail/r/2024/02/"
+        );
+        assert_eq!(owning_folder("other/"), "other/");
+        assert_eq!(owning_folder(""), "");
+    }
+
+    #[test]
     fn shards() {
         assert_eq!(Shard::parse("1/3"), Ok(Shard { index: 1, count: 3 }));
         assert!(Shard::parse("3/3").is_err());
@@ -178,8 +247,16 @@ mod tests {
                 .count();
             assert_eq!(owners, 1, "{f}");
         }
-        assert!(is_file_of("part-00ff", "part-00ff-00001.parquet"));
-        assert!(!is_file_of("part-00ff", "part-00ff-1.parquet"));
-        assert!(!is_file_of("part-00ff", "_part-00ff-00001.parquet.tmp"));
+        assert_eq!(file_number("part-00ff", "part-00ff-00001.parquet"), Some(1));
+        assert_eq!(
+            file_number("part-00ff", &file_name("part-00ff", 123_456)),
+            Some(123_456)
+        );
+        assert_eq!(file_number("part-00ff", "part-00ff-1.parquet"), None);
+        assert_eq!(file_number("part-00ff", "part-00ffaa-00001.parquet"), None);
+        assert_eq!(
+            file_number("part-00ff", "_part-00ff-00001.parquet.tmp"),
+            None
+        );
     }
 }

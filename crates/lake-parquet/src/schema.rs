@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `varchar`, `json` | `Utf8` / `BYTE_ARRAY (STRING)` |
 //! | `bigint`, `double`, `boolean`, `date` | `Int64`, `Float64`, `Boolean`, `Date32` |
-//! | `timestamp(3)` | `Timestamp(ms, "UTC")` / `INT64 TIMESTAMP(MILLIS, UTC)` |
+//! | `timestamp(3)` | `Timestamp(ms)` / `INT64 TIMESTAMP(MILLIS)`, UTC wall-clock time |
 //! | `map(varchar, varchar)` | `Map<Utf8, Utf8>` / `MAP` |
 //! | `array(T)` | `List<T>` / `LIST` |
 //! | `row(...)` | `Struct` / a group |
@@ -27,8 +27,10 @@ pub fn arrow_type(ty: &LakeType) -> DataType {
         LakeType::Bigint => DataType::Int64,
         LakeType::Double => DataType::Float64,
         LakeType::Boolean => DataType::Boolean,
+        // Lake's timestamp(3) has no time zone and holds UTC: a timestamp not adjusted to
+        // UTC, so no engine shifts it by its session's zone.
         LakeType::Timestamp | LakeType::TimestampTz => {
-            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
+            DataType::Timestamp(TimeUnit::Millisecond, None)
         }
         LakeType::Date => DataType::Date32,
         LakeType::Map => DataType::Map(map_entries(), false),

@@ -9,7 +9,7 @@
 //! files) are removed, so a rerun replaces exactly its own files.
 
 use crate::batch::to_batch;
-use crate::layout::{file_name, is_file_of};
+use crate::layout::{file_name, file_number};
 use crate::output::{Output, PendingFile};
 use crate::schema::{arrow_schema, leaf_index};
 use arrow_array::RecordBatch;
@@ -24,8 +24,6 @@ use std::sync::Arc;
 
 /// Record text per record batch at most (a batch's strings stay far below 2 GiB).
 const BATCH_TEXT_BYTES: usize = 8 << 20;
-/// Record text gathered before a chunk is converted.
-const CHUNK_TEXT_BYTES: usize = 16 << 20;
 
 /// How files are written.
 #[derive(Debug, Clone)]
@@ -39,6 +37,8 @@ pub struct WriteOptions {
     pub zstd_level: i32,
     /// Rows per record batch (the unit of parallel conversion, and of a file's size check).
     pub batch_rows: usize,
+    /// Record text gathered before it is converted (in parallel) and handed to the files.
+    pub chunk_bytes: usize,
 }
 
 impl Default for WriteOptions {
@@ -49,6 +49,7 @@ impl Default for WriteOptions {
             row_group_bytes: 32 << 20,
             zstd_level: 1,
             batch_rows: 4096,
+            chunk_bytes: 16 << 20,
         }
     }
 }
@@ -134,6 +135,10 @@ enum Msg {
     /// The unit is done (clean up after its earlier runs); the next rows are of the unit
     /// with this stem.
     Unit(String),
+    /// Everything was sent: close the last file and clean up. A queue that closes without it
+    /// was abandoned (an error upstream): the open file is dropped, never committed, and
+    /// nothing of an earlier run is removed.
+    Finish,
 }
 
 /// Record batches converted and waiting for the file-writing thread, at most.
@@ -192,9 +197,13 @@ impl Writer {
                             files.end_unit()?;
                             files.stem = stem;
                         }
+                        Msg::Finish => return files.finish(),
                     }
                 }
-                files.finish()
+                Err(WriteError::Io(
+                    "the writer".into(),
+                    std::io::Error::other("abandoned before it finished"),
+                ))
             })
             .map_err(|e| WriteError::Io("starting the writer thread".into(), e))?;
         Ok(Writer {
@@ -217,7 +226,7 @@ impl Writer {
         }
         self.pending_bytes += record.len();
         self.pending.push(record);
-        if self.pending_bytes >= CHUNK_TEXT_BYTES {
+        if self.pending_bytes >= self.opts.chunk_bytes {
             self.flush_pending()?;
         }
         Ok(())
@@ -300,6 +309,7 @@ impl Writer {
     /// died; returns the files written.
     pub fn finish(mut self) -> Result<Vec<WrittenFile>, WriteError> {
         self.flush_pending()?;
+        self.send(Msg::Finish)?;
         self.tx = None;
         match self.thread.take().map(|t| t.join()) {
             Some(Ok(result)) => result,
@@ -314,7 +324,8 @@ impl Writer {
 
 impl Drop for Writer {
     fn drop(&mut self) {
-        // Abandoned: the thread ends once its queue is gone; files not closed stay temporary.
+        // Abandoned (no `Finish` sent): the thread drops the open file uncommitted (its
+        // temporary file is removed, its upload aborted) and ends.
         self.tx = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -389,11 +400,7 @@ impl Files {
             for name in names {
                 // A temporary file of this unit is what a run that died left behind.
                 let dead = name.starts_with(&format!("_{}-", self.stem)) && name.ends_with(".tmp");
-                let stale = dead
-                    || is_file_of(&self.stem, &name)
-                        && name[self.stem.len() + 1..self.stem.len() + 6]
-                            .parse::<u32>()
-                            .is_ok_and(|n| n >= next);
+                let stale = dead || file_number(&self.stem, &name).is_some_and(|n| n >= next);
                 if stale {
                     let rel = format!("{dir}{name}");
                     self.output

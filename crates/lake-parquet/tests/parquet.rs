@@ -13,7 +13,7 @@ use import_engine::{
 };
 use lake_parquet::{
     convert, export, ConvertOptions, ExportOptions, LocalDir, Output, PendingFile, Shard,
-    WriteOptions,
+    WriteOptions, Writer,
 };
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::FileReader;
@@ -517,4 +517,71 @@ fn three_shards_and_a_rerun_after_a_crash_write_every_event_once() {
             }
         }
     }
+}
+
+/// A writer dropped before `finish` (an error upstream) commits nothing and removes nothing:
+/// the files of the run before stay whole, and no temporary file is left.
+#[test]
+fn an_abandoned_writer_leaves_the_previous_run_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out: Arc<dyn Output> = Arc::new(LocalDir::new(dir.path()).unwrap());
+    let record = |t: &str| {
+        format!(
+            r#"{{"eventVersion":"1.08","eventTime":"{t}","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"111122223333"}}"#
+        )
+    };
+    let folder = "account=111122223333/region=us-east-1/date=2024-02-01/";
+    let mut w = Writer::new(
+        out.clone(),
+        "part-0000000000000001".into(),
+        WriteOptions::default(),
+    )
+    .unwrap();
+    w.push(folder, record("2024-02-01T00:00:00Z")).unwrap();
+    w.end_file().unwrap();
+    w.push(folder, record("2024-02-01T00:00:01Z")).unwrap();
+    assert_eq!(w.finish().unwrap().len(), 2);
+    let before = files(dir.path());
+    assert_eq!(before.len(), 2);
+    // The rerun has rows in its first file when it dies.
+    let eager = WriteOptions {
+        chunk_bytes: 1,
+        ..Default::default()
+    };
+    let mut w = Writer::new(out, "part-0000000000000001".into(), eager).unwrap();
+    w.push(folder, record("2024-02-01T00:00:02Z")).unwrap();
+    drop(w);
+    assert_eq!(files(dir.path()), before);
+    let rows = read(dir.path());
+    assert_eq!(rows.len(), 2);
+    let all: Vec<PathBuf> = std::fs::read_dir(dir.path().join(folder))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(all.len(), 2, "{all:?}");
+}
+
+/// A map key given twice is written once, with its first value, as `element_at` reads it;
+/// a partition value far longer than any account gets a short folder name of its own.
+#[test]
+fn duplicate_map_keys_and_overlong_values() {
+    let raw = r#"{"eventVersion":"1.08","eventTime":"2024-02-01T00:00:00Z","requestParameters":{"a":"1","b":2,"a":"3","\u0061":"4"}}"#;
+    let batch = lake_parquet::batch::to_batch(&[raw]).unwrap();
+    let map: &MapArray = batch
+        .column_by_name("requestparameters")
+        .unwrap()
+        .as_any()
+        .downcast_ref()
+        .unwrap();
+    let entries = map.value(0);
+    let keys = text_array(entries.column(0).as_ref());
+    let values = text_array(entries.column(1).as_ref());
+    let got: Vec<(String, String)> = (0..keys.len())
+        .map(|i| (keys.value(i).to_string(), values.value(i).to_string()))
+        .collect();
+    assert_eq!(got, [("a".into(), "1".into()), ("b".into(), "2".into())]);
+    let long = "9".repeat(500);
+    let dir = lake_parquet::Partition::of(Some(&long), Some("us-east-1"), 0).dir();
+    assert!(dir.len() < 100, "{dir}");
+    assert!(dir.starts_with("account=long-"), "{dir}");
 }

@@ -296,7 +296,7 @@ async fn get(client: &Client, bucket: &str, key: &str, limit: u64) -> Result<Vec
 }
 
 /// A multipart upload in progress ([`S3Source::start_upload`]).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Upload {
     key: String,
     id: String,

@@ -41,7 +41,8 @@ fn output(a: &ParquetOutArgs) -> anyhow::Result<Arc<dyn Output>> {
             &location.bucket,
             &location.prefix,
             &opts,
-            a.part_size.max(1) as usize,
+            // S3 takes at most 10,000 parts a file.
+            a.part_size.max(a.file_size / 9_000).max(1) as usize,
         )?;
         Ok(Arc::new(out))
     } else {

@@ -7,6 +7,9 @@ use std::io;
 use std::sync::Arc;
 use trail_discovery::ObjectSource;
 
+/// S3's smallest part but the last.
+const MIN_PART_BYTES: usize = 5 << 20;
+
 /// Parts of `part_bytes` are sent while a file is written, so a file never sits whole in
 /// memory.
 pub struct S3Output {
@@ -31,7 +34,7 @@ impl S3Output {
         };
         Ok(S3Output {
             s3: Arc::new(s3),
-            part_bytes,
+            part_bytes: part_bytes.max(MIN_PART_BYTES),
             prefix,
         })
     }
@@ -74,9 +77,17 @@ impl PendingFile for S3File {
             None => self.s3.put_object(&self.key, &buf).map_err(io_error),
             Some(mut upload) => {
                 if !buf.is_empty() {
-                    upload.part(&self.s3, buf).map_err(io_error)?;
+                    if let Err(e) = upload.part(&self.s3, buf) {
+                        let _ = upload.abort(&self.s3);
+                        return Err(io_error(e));
+                    }
                 }
-                upload.complete(&self.s3).map_err(io_error)
+                // A failed completion leaves the upload to abort (a completed one cannot be).
+                let id = upload.clone();
+                upload.complete(&self.s3).map_err(|e| {
+                    let _ = id.abort(&self.s3);
+                    io_error(e)
+                })
             }
         }
     }
