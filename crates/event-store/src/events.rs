@@ -133,9 +133,10 @@ impl Store {
         )?;
         // The sort's memory comes out of the page cache's size: keep both small for a scan
         // that reads each page once.
-        self.conn.pragma_update(None, "cache_size", -16384)?;
+        self.conn.pragma_update(None, "cache_size", -(16 << 10))?;
         let result = self.each_by_partition(&mut stmt, eds_num, start_ms, end_ms, &mut each);
-        self.conn.pragma_update(None, "cache_size", -65536)?;
+        self.conn
+            .pragma_update(None, "cache_size", -crate::CACHE_KIB)?;
         result
     }
 

@@ -47,6 +47,9 @@ use rustc_hash::FxHashMap;
 use std::path::Path;
 use std::time::Duration;
 
+/// The page cache of a store's connection, in KiB (a negative `cache_size`).
+pub(crate) const CACHE_KIB: i64 = 64 << 10;
+
 /// One connection to a trailport database.
 pub struct Store {
     conn: Connection,
@@ -70,7 +73,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.pragma_update(None, "cache_size", -65536)?;
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
         schema::migrate(&mut conn)?;
         Ok(Store {
             conn,

@@ -7,7 +7,7 @@
 //! `element_at(requestparameters, 'k')` returns them. Columns are built one at a time over the
 //! whole batch (a struct from its fields' columns, a list from its elements'), never row by row.
 
-use crate::schema::{arrow_schema, lake_columns, map_entries, struct_fields};
+use crate::schema::{arrow_schema, map_entries, struct_fields};
 use arrow_array::builder::StringBuilder;
 use arrow_array::{
     ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, ListArray, MapArray,
@@ -76,7 +76,7 @@ impl Names {
 /// Lake table. A record that is not one JSON object gets NULL in every column but `eventjson`
 /// and `eventjsonchecksum` (the import never stores such a record).
 pub fn to_batch(records: &[&str]) -> Result<RecordBatch, ArrowError> {
-    let columns_def = lake_columns();
+    let columns_def = lake_sql::types::columns();
     let names = Names::new(columns_def.iter().map(|c| c.name));
     // The raw value of every column of every record, column by column.
     let mut values: Vec<Vec<Option<&str>>> =

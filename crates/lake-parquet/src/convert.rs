@@ -117,26 +117,32 @@ impl Run<'_> {
         files.sort_by_key(|(id, _)| *id);
         let summary = &mut *self.summary;
         summary.log_files += files.len() as u64;
-        // (partition, eventTime, file, record): the order rows are written in.
-        let mut order: Vec<(Partition, i64, usize, usize)> = Vec::new();
-        for (f, (_, file)) in files.iter_mut().enumerate() {
+        for (_, file) in files.iter_mut() {
             if let Some(failure) = file.failure.take() {
                 summary.failures.push(failure);
             }
+        }
+        // (account, Region, day, eventTime, file, record): the order rows are written in,
+        // borrowing the files' strings (no copy per event).
+        type Key<'a> = (Option<&'a str>, Option<&'a str>, i64, i64, usize, usize);
+        let mut order: Vec<Key<'_>> = Vec::new();
+        for (f, (_, file)) in files.iter().enumerate() {
             let string = |i: Option<u32>| i.map(|i| file.strings[i as usize].as_str());
             for (e, event) in file.events.iter().enumerate() {
-                let partition = Partition::of(
+                order.push((
                     string(event.recipient_account_id),
                     string(event.aws_region),
+                    Partition::day_of(event.time_ms),
                     event.time_ms,
-                );
-                order.push((partition, event.time_ms, f, e));
+                    f,
+                    e,
+                ));
             }
         }
         if order.is_empty() {
             return Ok(());
         }
-        order.sort();
+        order.sort_unstable();
         summary.events += order.len() as u64;
         if *self.wrote {
             // Sorted on its own: its rows start new files.
@@ -144,14 +150,14 @@ impl Run<'_> {
         }
         *self.wrote = true;
         let mut dir = String::new();
-        let mut last: Option<&Partition> = None;
-        for (partition, _, f, e) in &order {
-            if last != Some(partition) {
-                dir = partition.dir();
-                last = Some(partition);
+        let mut last = None;
+        for &(account, region, day, time_ms, f, e) in &order {
+            if last != Some((account, region, day)) {
+                dir = Partition::of(account, region, time_ms).dir();
+                last = Some((account, region, day));
             }
-            let file = &files[*f].1;
-            let event = &file.events[*e];
+            let file = &files[f].1;
+            let event = &file.events[e];
             let text = file
                 .text
                 .get(event.offset as usize..(event.offset + event.len) as usize)

@@ -61,8 +61,11 @@ pub fn export(
     let mut events = 0u64;
     let mut current: Option<(Partition, String)> = None;
     let result = engine.export_events(scope, store, start_ms, end_ms, |ev| {
-        let partition = Partition::of(ev.account, ev.region, ev.time_ms);
-        if current.as_ref().map(|(p, _)| p) != Some(&partition) {
+        if !current
+            .as_ref()
+            .is_some_and(|(p, _)| p.holds(ev.account, ev.region, ev.time_ms))
+        {
+            let partition = Partition::of(ev.account, ev.region, ev.time_ms);
             let dir = partition.dir();
             current = Some((partition, dir));
         }

@@ -28,8 +28,20 @@ impl Partition {
         Partition {
             account: account.map(str::to_string),
             region: region.map(str::to_string),
-            day: time_ms.div_euclid(86_400_000),
+            day: Partition::day_of(time_ms),
         }
+    }
+
+    /// The UTC day (days since 1970-01-01) of a time in ms.
+    pub fn day_of(time_ms: i64) -> i64 {
+        time_ms.div_euclid(86_400_000)
+    }
+
+    /// Whether an event of these values belongs to this partition (without building one).
+    pub fn holds(&self, account: Option<&str>, region: Option<&str>, time_ms: i64) -> bool {
+        self.day == Partition::day_of(time_ms)
+            && self.account.as_deref() == account
+            && self.region.as_deref() == region
     }
 
     /// `YYYY-MM-DD`.

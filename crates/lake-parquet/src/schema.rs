@@ -13,7 +13,7 @@
 //! | `row(...)` | `Struct` / a group |
 
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
-use lake_sql::types::{columns, Column, LakeType};
+use lake_sql::types::{columns, LakeType};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -58,16 +58,11 @@ pub(crate) fn struct_fields(fields: &[(String, LakeType)]) -> Fields {
         .collect()
 }
 
-/// The Lake table's columns, in Lake's order.
-pub fn lake_columns() -> Vec<Column> {
-    columns()
-}
-
 /// The Arrow schema of the files: every Lake column, nullable, in Lake's order (the partition
 /// keys are folder names, not columns of the files).
 pub fn arrow_schema() -> SchemaRef {
     Arc::new(Schema::new(
-        lake_columns()
+        columns()
             .iter()
             .map(|c| Field::new(c.name, arrow_type(&c.ty), true))
             .collect::<Vec<_>>(),
@@ -87,7 +82,7 @@ fn leaves(ty: &LakeType) -> usize {
 /// The Parquet leaf-column index of a top-level column (for the file's sorting metadata).
 pub fn leaf_index(name: &str) -> Option<usize> {
     let mut at = 0;
-    for c in lake_columns() {
+    for c in columns() {
         if c.name == name {
             return Some(at);
         }
@@ -179,7 +174,7 @@ fn sql_string(s: &str) -> String {
 /// The `CREATE TABLE` statement for files written under `at.location`, with the three
 /// partition keys; Athena's uses partition projection (no `MSCK REPAIR` or crawler needed).
 pub fn ddl(dialect: Dialect, at: &TableLocation) -> String {
-    let cols = lake_columns();
+    let cols = columns();
     let mut s = String::new();
     match dialect {
         Dialect::Trino => {

@@ -1439,6 +1439,20 @@ fn a_killed_shard_run_again_converts_every_event_once() {
     assert!(ddl.contains("'storage.location.template' = 's3://lake/cloudtrail/account=${account}/region=${region}/date=${date}'"), "{ddl}");
 }
 
+/// Every file under `root` as an object would be keyed under `prefix`, with its bytes, in key
+/// order.
+fn dir_objects(root: &Path, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = walk_files(root)
+        .into_iter()
+        .map(|p| {
+            let key = p.strip_prefix(root).unwrap().to_str().unwrap().to_string();
+            (format!("{prefix}{key}"), std::fs::read(&p).unwrap())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// `convert` and `export` into an S3 prefix: multipart uploads (small parts, so that the
 /// larger files take several) leave exactly the objects, byte for byte, that the same
 /// commands write into a directory.
@@ -1479,30 +1493,20 @@ fn s3_output_holds_the_files_a_directory_gets() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let objects = s3.objects(&lake, "cloudtrail/");
-    let mut files: Vec<(String, Vec<u8>)> = walk_files(&local)
-        .into_iter()
-        .map(|p| {
-            let key = p
-                .strip_prefix(&local)
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .to_string();
-            (format!("cloudtrail/{key}"), std::fs::read(&p).unwrap())
-        })
-        .collect();
-    files.sort();
-    assert_eq!(objects.len(), files.len());
-    for ((k1, b1), (k2, b2)) in objects.iter().zip(&files) {
-        // Names differ only by the bucket each run read (a unit is named after its folder's
-        // location); the bytes are the same.
-        assert_eq!(
-            k1.rsplit_once('/').unwrap().0,
-            k2.rsplit_once('/').unwrap().0
-        );
-        assert_eq!(b1, b2, "{k1}");
-    }
+    // Names differ only by the bucket each run read (a unit is named after its folder's
+    // location): the same bytes in the same folders.
+    let folders_and_bytes = |objects: Vec<(String, Vec<u8>)>| {
+        let mut v: Vec<(String, Vec<u8>)> = objects
+            .into_iter()
+            .map(|(k, b)| (k.rsplit_once('/').unwrap().0.to_string(), b))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        folders_and_bytes(s3.objects(&lake, "cloudtrail/")),
+        folders_and_bytes(dir_objects(&local, "cloudtrail/"))
+    );
     // A file larger than a part goes up in several parts (5 MiB, the least S3 takes).
     let synth = dir.path().join("synth");
     let out = run(&[
@@ -1570,25 +1574,14 @@ fn s3_output_holds_the_files_a_directory_gets() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let in_dir = |root: &Path, prefix: &str| {
-        let mut v: Vec<(String, Vec<u8>)> = walk_files(root)
-            .into_iter()
-            .map(|p| {
-                let key = p.strip_prefix(root).unwrap().to_str().unwrap().to_string();
-                (format!("{prefix}{key}"), std::fs::read(&p).unwrap())
-            })
-            .collect();
-        v.sort();
-        v
-    };
     let big = s3.objects(&lake, "big/");
     assert!(
         big.iter().any(|(_, b)| b.len() > 5 << 20),
         "a file of several parts"
     );
-    assert_eq!(big, in_dir(&big_local, "big/"));
+    assert_eq!(big, dir_objects(&big_local, "big/"));
     assert_eq!(
         s3.objects(&lake, "exported/"),
-        in_dir(&exported, "exported/")
+        dir_objects(&exported, "exported/")
     );
 }
