@@ -31,7 +31,7 @@ cores=$(nproc)
 export TRAILPORT_NOW=2025-01-01T00:00:00Z
 db=$work/store.db
 if [ ! -f "$db.done" ]; then
-  rm -f "$db"*
+  rm -rf "$db"*
   "$bin" import "$bucket" --db "$db" > /dev/null
   touch "$db.done"
 fi
@@ -108,8 +108,8 @@ kill "$server"; wait "$server" 2>/dev/null || true
 trap - EXIT
 
 # D: an ORDER BY over every event, peak RSS.
-rm -f "$work/order.db"*
-cp "$db" "$work/order.db"
+rm -rf "$work/order.db"*
+cp "$db" "$work/order.db" && cp -r "$db-logs" "$work/order.db-logs"
 sync
 t0=$(now)
 /usr/bin/time -f "%M" -o "$work/order.rss" "$bin" query \

@@ -31,7 +31,7 @@ export TRAILPORT_NOW=2025-01-01T00:00:00Z
 # The store, imported once.
 db=$work/store.db
 if [ ! -f "$db.done" ]; then
-  rm -f "$db"*
+  rm -rf "$db"*
   "$bin" import "$bucket" --db "$db" > /dev/null
   touch "$db.done"
 fi
@@ -85,8 +85,8 @@ declare -A times
 taskdb=$work/task.db
 for run in $(seq "$runs"); do
   # The store into its group, on a fresh copy of the store.
-  rm -f "$taskdb"*
-  cp "$db" "$taskdb"
+  rm -rf "$taskdb"*
+  cp "$db" "$taskdb" && cp -r "$db-logs" "$taskdb-logs"
   sync
   t0=$(date +%s.%N)
   bytes=$("$bin" logs-import --db "$taskdb" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["importStatistics"]["bytesImported"])')

@@ -39,7 +39,7 @@ PY
 # peak RSS to run-TOOL (so counting the output afterwards is not timed).
 timed() { local t=$1; shift; /usr/bin/time -f '%e %M' -a -o "$work/run-$t" "$@"; }
 tool_import() {
-  rm -f "$db"*
+  rm -rf "$db"*
   timed import "$bin" import "$bucket" --db "$db" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ImportStatistics"]["EventsCompleted"])'
 }
 tool_convert() {

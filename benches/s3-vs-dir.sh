@@ -28,10 +28,10 @@ until "$tools/bin/aws" --endpoint-url $endpoint s3 ls > /dev/null 2>&1; do sleep
 calc() { python3 -c "print($1)"; }
 dir_t=(); s3_t=()
 for _ in $(seq "$runs"); do
-  rm -f "$work"/d.db*; t0=$(date +%s.%N)
+  rm -rf "$work"/d.db*; t0=$(date +%s.%N)
   "$bin" import "$work/bucket" --db "$work/d.db" --json > "$work/d.json" || true
   dir_t+=("$(calc "$(date +%s.%N) - $t0")")
-  rm -f "$work"/s.db*; t0=$(date +%s.%N)
+  rm -rf "$work"/s.db*; t0=$(date +%s.%N)
   "$bin" import s3://bench/ --endpoint-url $endpoint --db "$work/s.db" --json > "$work/s.json" || true
   s3_t+=("$(calc "$(date +%s.%N) - $t0")")
 done

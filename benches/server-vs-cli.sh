@@ -23,12 +23,12 @@ field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]
 
 cli_times=(); server_times=()
 for run in $(seq "$runs"); do
-  rm -f "$work"/cli.db*
+  rm -rf "$work"/cli.db*
   t0=$(date +%s.%N)
   "$bin" import "$work/buckets/synth" --db "$work/cli.db" --json > /dev/null || true
   cli_times+=("$(calc "$(date +%s.%N) - $t0")")
 
-  rm -f "$work"/server.db*
+  rm -rf "$work"/server.db*
   "$bin" serve --addr "127.0.0.1:$port" --db "$work/server.db" --buckets-dir "$work/buckets" 2>/dev/null &
   pid=$!
   until curl -s "http://127.0.0.1:$port/" > /dev/null; do sleep 0.05; done

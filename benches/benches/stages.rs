@@ -96,7 +96,7 @@ fn inflate_and_parse(c: &mut Criterion) {
                     let write = FileWrite {
                         file_no: no as i64,
                         key,
-                        gz: &f.original,
+                        gz: event_store::LogBytes::Held(&f.original),
                         events: &rows,
                         strings: &strings,
                         failure: None,

@@ -17,4 +17,6 @@ pub enum StoreError {
     },
     #[error("stored log file {0} cannot be read back: {1}")]
     LogFile(i64, String),
+    #[error("log segment {0}: {1}")]
+    Segment(String, #[source] std::io::Error),
 }

@@ -3,7 +3,6 @@
 use crate::{Store, StoreError};
 use flate2::read::MultiGzDecoder;
 use rusqlite::params;
-use rusqlite::types::{ToSqlOutput, ValueRef};
 use std::io::Read;
 
 /// How many bytes of inflated log files a store keeps for reading records (at least one file
@@ -24,8 +23,6 @@ pub(crate) struct TextCache {
 pub struct EventQuery {
     /// Only this store's events.
     pub eds_num: Option<i64>,
-    /// Only events with this `eventID`.
-    pub event_id: Option<String>,
     /// Only this import's events.
     pub import_id: Option<String>,
     /// Events after this one (for paging).
@@ -58,7 +55,6 @@ pub struct PartitionedEvent<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
     pub num: i64,
-    pub event_id: Option<String>,
     pub time_ms: i64,
     pub source: String,
     pub name: String,
@@ -74,37 +70,29 @@ impl Store {
     /// Events matching `q`, in the order they were stored.
     pub fn events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT e.num, e.event_id, e.event_time, s.value, n.value, r.value, a.value, \
+            "SELECT e.num, e.event_time, s.value, n.value, r.value, a.value, \
                     l.key, l.num, e.offset, e.len \
              FROM events e JOIN log_files l ON l.num = e.log_file \
              JOIN strings s ON s.num = e.source JOIN strings n ON n.num = e.name \
              LEFT JOIN strings r ON r.num = e.region LEFT JOIN strings a ON a.num = e.account \
              WHERE e.num > ?1 AND (?2 IS NULL OR l.eds_num = ?2) \
-               AND (?3 IS NULL OR e.event_id = ?3) AND (?4 IS NULL OR l.import_id = ?4) \
-             ORDER BY e.num LIMIT ?5",
+               AND (?3 IS NULL OR l.import_id = ?3) \
+             ORDER BY e.num LIMIT ?4",
         )?;
-        let id = q.event_id.as_deref().map(event_id_value);
-        let mut rows = stmt.query(params![
-            q.after_num,
-            q.eds_num,
-            id,
-            q.import_id,
-            q.limit as i64
-        ])?;
+        let mut rows = stmt.query(params![q.after_num, q.eds_num, q.import_id, q.limit as i64])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let log_file: i64 = r.get(8)?;
-            let (offset, len): (usize, usize) = (r.get(9)?, r.get(10)?);
+            let log_file: i64 = r.get(7)?;
+            let (offset, len): (usize, usize) = (r.get(8)?, r.get(9)?);
             let raw = self.record_bytes(log_file, offset, len)?;
             out.push(StoredEvent {
                 num: r.get(0)?,
-                event_id: event_id_text(r.get_ref(1)?),
-                time_ms: r.get(2)?,
-                source: r.get(3)?,
-                name: r.get(4)?,
-                region: r.get(5)?,
-                account: r.get(6)?,
-                key: r.get(7)?,
+                time_ms: r.get(1)?,
+                source: r.get(2)?,
+                name: r.get(3)?,
+                region: r.get(4)?,
+                account: r.get(5)?,
+                key: r.get(6)?,
                 raw,
             });
         }
@@ -233,7 +221,7 @@ impl Store {
         use rusqlite::OptionalExtension;
         Ok(self
             .conn
-            .prepare_cached("SELECT length(gz) FROM log_files WHERE num = ?1")?
+            .prepare_cached("SELECT COALESCE(gz_len, length(gz)) FROM log_files WHERE num = ?1")?
             .query_row([log_file], |r| r.get(0))
             .optional()?)
     }
@@ -241,106 +229,30 @@ impl Store {
     /// The inflated text of a stored log file (a record is the span `offset .. offset + len`
     /// of it).
     pub fn log_file_text(&self, log_file: i64) -> Result<Vec<u8>, StoreError> {
-        let gz: Vec<u8> = self
+        let (held, segment): (Vec<u8>, Option<(i64, i64, i64)>) = self
             .conn
-            .prepare_cached("SELECT gz FROM log_files WHERE num = ?1")?
-            .query_row([log_file], |r| r.get(0))?;
+            .prepare_cached("SELECT gz, segment, seg_offset, gz_len FROM log_files WHERE num = ?1")?
+            .query_row([log_file], |r| {
+                let at = match (r.get(1)?, r.get(2)?, r.get(3)?) {
+                    (Some(s), Some(o), Some(l)) => Some((s, o, l)),
+                    _ => None,
+                };
+                Ok((r.get(0)?, at))
+            })?;
+        let gz = match segment {
+            None => held,
+            Some((num, offset, len)) => {
+                let (offset, len) = match (u64::try_from(offset), usize::try_from(len)) {
+                    (Ok(o), Ok(l)) => (o, l),
+                    _ => return Err(StoreError::LogFile(log_file, "bad segment range".into())),
+                };
+                self.segment_bytes(num, offset, len)?
+            }
+        };
         let mut text = Vec::with_capacity(gz.len() * 8);
         MultiGzDecoder::new(gz.as_slice())
             .read_to_end(&mut text)
             .map_err(|e| StoreError::LogFile(log_file, e.to_string()))?;
         Ok(text)
-    }
-}
-
-/// How an `eventID` is stored: a canonical UUID (lowercase, hyphenated, as CloudTrail writes
-/// them) as its 16 bytes, anything else as the text itself, so every value reads back exactly.
-pub(crate) enum StoredId<'a> {
-    Uuid([u8; 16]),
-    Text(&'a str),
-}
-
-pub(crate) fn event_id_value(id: &str) -> StoredId<'_> {
-    match uuid_bytes(id) {
-        Some(bytes) => StoredId::Uuid(bytes),
-        None => StoredId::Text(id),
-    }
-}
-
-impl rusqlite::ToSql for StoredId<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(match self {
-            StoredId::Uuid(b) => ValueRef::Blob(b),
-            StoredId::Text(t) => ValueRef::Text(t.as_bytes()),
-        }))
-    }
-}
-
-/// The `eventID` a stored value stands for.
-fn event_id_text(v: ValueRef<'_>) -> Option<String> {
-    match v {
-        ValueRef::Blob(b) if b.len() == 16 => {
-            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-            Some(format!(
-                "{}-{}-{}-{}-{}",
-                &hex[..8],
-                &hex[8..12],
-                &hex[12..16],
-                &hex[16..20],
-                &hex[20..]
-            ))
-        }
-        ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
-        _ => None,
-    }
-}
-
-/// The 16 bytes of `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in lowercase hex; `None` for any
-/// other spelling (which is then kept as text).
-pub(crate) fn uuid_bytes(id: &str) -> Option<[u8; 16]> {
-    let b = id.as_bytes();
-    if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
-        return None;
-    }
-    let nibble = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    };
-    // Where each byte's two digits begin.
-    const AT: [usize; 16] = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
-    let mut out = [0u8; 16];
-    for (byte, &i) in out.iter_mut().zip(&AT) {
-        *byte = nibble(b[i])? << 4 | nibble(b[i + 1])?;
-    }
-    Some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn event_ids_read_back_exactly() {
-        for id in [
-            "3038ebd2-c98a-4c65-9b6e-e22506292313",
-            "3038EBD2-C98A-4C65-9B6E-E22506292313",
-            "3038ebd2c98a4c659b6ee22506292313",
-            "3038ebd2-c98a-4c65-9b6e-e2250629231",
-            "3038ebd2-c98a-4c65-9b6e-e2250629231g",
-            "e1",
-            "",
-        ] {
-            let v = event_id_value(id);
-            let r = match rusqlite::ToSql::to_sql(&v).unwrap() {
-                ToSqlOutput::Borrowed(r) => r,
-                _ => unreachable!(),
-            };
-            assert_eq!(event_id_text(r).as_deref(), Some(id));
-            assert_eq!(
-                uuid_bytes(id).is_some(),
-                id == "3038ebd2-c98a-4c65-9b6e-e22506292313"
-            );
-        }
     }
 }

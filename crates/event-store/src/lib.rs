@@ -23,6 +23,7 @@ mod imports;
 mod logs;
 mod queries;
 mod schema;
+mod segments;
 mod tags;
 mod write;
 
@@ -39,8 +40,9 @@ pub use logs::{
     LAST_POSITION,
 };
 pub use queries::{NewQuery, QueryFilter, QueryRecord, QueryStats, QueryStatus};
+pub use segments::{stored_bytes, Segment};
 pub use tags::Tag;
-pub use write::{EventRow, FailureRow, FileWrite};
+pub use write::{EventRow, FailureRow, FileWrite, LogBytes};
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use rustc_hash::FxHashMap;
@@ -57,11 +59,16 @@ pub struct Store {
     strings: FxHashMap<String, i64>,
     /// The log files last inflated for reading records.
     texts: std::cell::RefCell<events::TextCache>,
+    /// The database's path: its log segments are beside it.
+    path: std::path::PathBuf,
+    /// Segments open for reading.
+    segment_files: std::cell::RefCell<Vec<(i64, std::sync::Arc<std::fs::File>)>>,
 }
 
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let path = path.as_ref();
         let mut conn = Connection::open(path)?;
         conn.busy_handler(Some(wait_for_lock))?;
         // Every transaction takes the write lock when it begins, so two writers (two processes
@@ -79,6 +86,8 @@ impl Store {
             conn,
             strings: FxHashMap::default(),
             texts: Default::default(),
+            path: path.to_path_buf(),
+            segment_files: Default::default(),
         })
     }
 
@@ -113,6 +122,8 @@ impl Store {
             conn,
             strings: FxHashMap::default(),
             texts: Default::default(),
+            path: path.to_path_buf(),
+            segment_files: Default::default(),
         })
     }
 

@@ -241,6 +241,21 @@ const MIGRATIONS: &[&str] = &[
         sql     TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 8: log segments, the files beside the database (`<db>-logs/<num>.seg`) where an import
+    // run appends the gzip bytes of the log files it stores: a log file's bytes are then
+    // `gz_len` bytes at `seg_offset` of segment `segment`, and `gz` is empty. (Rows of earlier
+    // versions keep their bytes in `gz`.) `events.event_id` is no longer written: a query
+    // reads the eventID from the record.
+    r#"
+    CREATE TABLE log_segments (
+        num         INTEGER PRIMARY KEY,
+        import_id   TEXT NOT NULL,
+        created_ms  INTEGER NOT NULL
+    );
+    ALTER TABLE log_files ADD COLUMN segment INTEGER REFERENCES log_segments(num);
+    ALTER TABLE log_files ADD COLUMN seg_offset INTEGER;
+    ALTER TABLE log_files ADD COLUMN gz_len INTEGER;
+    "#,
 ];
 
 /// Refuses a database written by a newer build, without changing anything.

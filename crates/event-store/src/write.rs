@@ -1,18 +1,17 @@
 //! The write path: a batch of finished files committed in one transaction.
 
 use crate::imports::{FILE_DONE, FILE_FAILED, FILE_PENDING, FILE_RETRY, FILE_TRYING};
-use crate::{FailureStatus, ImportStatus, Store, StoreError};
+use crate::{FailureStatus, ImportStatus, Segment, Store, StoreError};
 use rusqlite::{params, OptionalExtension, Transaction};
 use rustc_hash::FxHashMap;
 
 /// One valid event of a file: its record's byte span in the inflated file and its fields.
 /// `source`, `name`, `region` and `account` index the file's [`FileWrite::strings`].
 #[derive(Debug, Clone, Copy)]
-pub struct EventRow<'a> {
+pub struct EventRow {
     pub offset: u32,
     pub len: u32,
     pub time_ms: i64,
-    pub event_id: Option<&'a str>,
     pub source: u32,
     pub name: u32,
     pub region: Option<u32>,
@@ -27,14 +26,27 @@ pub struct FailureRow<'a> {
     pub error_message: &'a str,
 }
 
+/// Where a log file's original gzip bytes are.
+#[derive(Debug, Clone, Copy)]
+pub enum LogBytes<'a> {
+    /// In memory: they are stored in the database.
+    Held(&'a [u8]),
+    /// Already appended to a segment of the run (see [`Store::new_segment`]).
+    Appended {
+        segment: &'a Segment,
+        offset: u64,
+        len: u64,
+    },
+}
+
 /// One finished file of an import.
 #[derive(Debug, Clone, Copy)]
 pub struct FileWrite<'a> {
     pub file_no: i64,
     pub key: &'a str,
     /// The object's original gzip bytes; kept only when `events` is not empty.
-    pub gz: &'a [u8],
-    pub events: &'a [EventRow<'a>],
+    pub gz: LogBytes<'a>,
+    pub events: &'a [EventRow],
     /// The distinct strings the events index.
     pub strings: &'a [&'a str],
     pub failure: Option<FailureRow<'a>>,
@@ -44,7 +56,9 @@ impl Store {
     /// Commits `files` of `import_id` into the store `eds_num`, in one transaction, if the
     /// import is still `INITIALIZING` or `IN_PROGRESS` and `owner` still owns it: each file's events replace any it had
     /// from an earlier attempt, its failure entry is recorded (or its retried entry settled), it
-    /// is marked done, and the import's statistics move with it. A file already done is
+    /// is marked done, and the import's statistics move with it. The segments the files' bytes
+    /// were appended to are synced first, so no committed row names bytes not on disk. A file
+    /// already done is
     /// skipped, so a batch written twice changes nothing. Returns `false`, writing nothing,
     /// when the import is no longer running (a stop was answered first) or no longer `owner`'s:
     /// its files stay to be read by whoever runs it next.
@@ -56,6 +70,17 @@ impl Store {
         files: &[FileWrite<'_>],
         now_ms: i64,
     ) -> Result<bool, StoreError> {
+        let mut synced: Vec<i64> = Vec::new();
+        for f in files {
+            if let LogBytes::Appended { segment, .. } = f.gz {
+                if !f.events.is_empty() && !synced.contains(&segment.num()) {
+                    segment
+                        .sync()
+                        .map_err(|e| StoreError::Segment(format!("{}", segment.num()), e))?;
+                    synced.push(segment.num());
+                }
+            }
+        }
         let tx = self.conn.transaction()?;
         let running = tx
             .prepare_cached("SELECT status, owner FROM imports WHERE id = ?1")?
@@ -235,9 +260,22 @@ fn write_one(
         let first: i64 = tx
             .prepare_cached("SELECT COALESCE(MAX(num), 0) + 1 FROM events")?
             .query_row([], |r| r.get(0))?;
+        let (gz, segment, offset, len): (&[u8], _, _, _) = match f.gz {
+            LogBytes::Held(b) => (b, None, None, None),
+            LogBytes::Appended {
+                segment,
+                offset,
+                len,
+            } => (
+                &[],
+                Some(segment.num()),
+                Some(offset as i64),
+                Some(len as i64),
+            ),
+        };
         tx.prepare_cached(
-            "INSERT INTO log_files (eds_num, import_id, file_no, key, first_event, events, gz) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO log_files (eds_num, import_id, file_no, key, first_event, events, gz, \
+             segment, seg_offset, gz_len) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )?
         .execute(params![
             eds_num,
@@ -246,7 +284,10 @@ fn write_one(
             f.key,
             first,
             f.events.len() as i64,
-            f.gz
+            gz,
+            segment,
+            offset,
+            len
         ])?;
         let log_file = tx.last_insert_rowid();
         let ids: Vec<i64> = f
@@ -361,18 +402,18 @@ fn write_one(
 
 /// Events inserted per statement, and the columns of each.
 const ROWS: usize = 32;
-const COLUMNS: usize = 10;
+const COLUMNS: usize = 9;
 
 fn insert_sql(rows: usize) -> String {
     let mut sql = String::from(
-        "INSERT INTO events (num, log_file, offset, len, event_time, event_id, source, name, \
-         region, account) VALUES ",
+        "INSERT INTO events (num, log_file, offset, len, event_time, source, name, region, \
+         account) VALUES ",
     );
     for r in 0..rows {
         if r > 0 {
             sql.push(',');
         }
-        sql.push_str("(?,?,?,?,?,?,?,?,?,?)");
+        sql.push_str("(?,?,?,?,?,?,?,?,?)");
     }
     sql
 }
@@ -383,7 +424,7 @@ fn bind_event(
     at: usize,
     num: i64,
     log_file: i64,
-    e: &EventRow<'_>,
+    e: &EventRow,
     id: &impl Fn(u32) -> Result<i64, rusqlite::Error>,
 ) -> Result<(), rusqlite::Error> {
     insert.raw_bind_parameter(at + 1, num)?;
@@ -391,11 +432,10 @@ fn bind_event(
     insert.raw_bind_parameter(at + 3, e.offset)?;
     insert.raw_bind_parameter(at + 4, e.len)?;
     insert.raw_bind_parameter(at + 5, e.time_ms)?;
-    insert.raw_bind_parameter(at + 6, e.event_id.map(crate::events::event_id_value))?;
-    insert.raw_bind_parameter(at + 7, id(e.source)?)?;
-    insert.raw_bind_parameter(at + 8, id(e.name)?)?;
-    insert.raw_bind_parameter(at + 9, e.region.map(id).transpose()?)?;
-    insert.raw_bind_parameter(at + 10, e.account.map(id).transpose()?)?;
+    insert.raw_bind_parameter(at + 6, id(e.source)?)?;
+    insert.raw_bind_parameter(at + 7, id(e.name)?)?;
+    insert.raw_bind_parameter(at + 8, e.region.map(id).transpose()?)?;
+    insert.raw_bind_parameter(at + 9, e.account.map(id).transpose()?)?;
     Ok(())
 }
 

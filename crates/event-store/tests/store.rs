@@ -2,7 +2,7 @@
 
 use event_store::{
     BillingMode, EventDataStoreStatus, EventQuery, EventRow, FailureRow, FailureStatus, FileWrite,
-    ImportFilter, ImportStatus, NewEventDataStore, NewImport, Store, StoreError, Tag,
+    ImportFilter, ImportStatus, LogBytes, NewEventDataStore, NewImport, Store, StoreError, Tag,
 };
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -95,7 +95,7 @@ const STRINGS: &[&str] = &[
 ];
 const TEXT: &str = r#"{"Records":[{"eventID":"e1","x":1},{"eventID":"e2","x":"two"}]}"#;
 
-fn rows() -> Vec<EventRow<'static>> {
+fn rows() -> Vec<EventRow> {
     let spans = [(12usize, 22usize), (35, 26)];
     assert_eq!(&TEXT[12..34], r#"{"eventID":"e1","x":1}"#);
     assert_eq!(&TEXT[35..61], r#"{"eventID":"e2","x":"two"}"#);
@@ -106,7 +106,6 @@ fn rows() -> Vec<EventRow<'static>> {
             offset: offset as u32,
             len: len as u32,
             time_ms: 1000 * i as i64,
-            event_id: Some(["e1", "e2"][i]),
             source: 0,
             name: 1 + i as u32,
             region: Some(3),
@@ -118,10 +117,10 @@ fn rows() -> Vec<EventRow<'static>> {
 #[test]
 fn migrations_apply_once_and_refuse_a_newer_schema() {
     let s = setup();
-    assert_eq!(s.store.schema_version().unwrap(), 7);
+    assert_eq!(s.store.schema_version().unwrap(), 8);
     drop(s.store);
     let again = Store::open(&s.path).unwrap();
-    assert_eq!(again.schema_version().unwrap(), 7);
+    assert_eq!(again.schema_version().unwrap(), 8);
     assert_eq!(again.event_data_stores("arn:", 0, 10).unwrap().len(), 1);
     drop(again);
     let conn = rusqlite::Connection::open(&s.path).unwrap();
@@ -131,7 +130,7 @@ fn migrations_apply_once_and_refuse_a_newer_schema() {
         Store::open(&s.path),
         Err(StoreError::NewerSchema {
             found: 99,
-            known: 7
+            known: 8
         })
     ));
     assert!(matches!(
@@ -143,13 +142,15 @@ fn migrations_apply_once_and_refuse_a_newer_schema() {
 /// The first schema kept tags inside the store's settings; the migration moves them out.
 #[test]
 fn tags_of_the_first_schema_move_to_their_table() {
-    // A database of the first schema: today's, with migrations 2 to 7 taken back.
+    // A database of the first schema: today's, with migrations 2 to 8 taken back.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v1.db");
     drop(Store::open(&path).unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE suspended_indexes; DROP TABLE query_rows; DROP TABLE query_stores; DROP TABLE queries; \
+        "ALTER TABLE log_files DROP COLUMN segment; ALTER TABLE log_files DROP COLUMN seg_offset; \
+         ALTER TABLE log_files DROP COLUMN gz_len; DROP TABLE log_segments; \
+         DROP TABLE suspended_indexes; DROP TABLE query_rows; DROP TABLE query_stores; DROP TABLE queries; \
          DROP TABLE log_events; DROP TABLE log_streams; DROP TABLE log_groups; \
          DROP TABLE log_task_batches; DROP TABLE log_tasks; DROP INDEX events_by_time; \
          DROP TABLE tags; ALTER TABLE imports DROP COLUMN owner; \
@@ -283,7 +284,7 @@ fn a_file_is_written_exactly_once_and_read_back_byte_exact() {
     let write = FileWrite {
         file_no: pending[0].file_no,
         key: "p1/a",
-        gz: &gzipped,
+        gz: LogBytes::Held(&gzipped),
         events: &rows,
         strings: STRINGS,
         failure: None,
@@ -320,18 +321,94 @@ fn a_file_is_written_exactly_once_and_read_back_byte_exact() {
         (events[1].region.as_deref(), events[1].account.as_deref()),
         (Some("us-east-1"), None)
     );
-    let by_id = s
+    let after = s
         .store
         .events(&EventQuery {
-            event_id: Some("e2".into()),
+            after_num: events[0].num,
             limit: 10,
             ..Default::default()
         })
         .unwrap();
-    assert_eq!(by_id.len(), 1);
-    assert_eq!(by_id[0].key, "p1/a");
+    assert_eq!(after.len(), 1);
+    assert_eq!(
+        (after[0].key.as_str(), after[0].num),
+        ("p1/a", events[1].num)
+    );
     assert_eq!(s.store.pending_files(&s.import, -1, 10).unwrap().len(), 2);
     assert_eq!(s.store.event_count(Some(s.eds)).unwrap(), 2);
+}
+
+#[test]
+fn bytes_appended_to_a_segment_are_read_back_byte_exact() {
+    let mut s = setup();
+    let gzipped = gz(TEXT.as_bytes());
+    let rows = rows();
+    let pending = s.store.pending_files(&s.import, -1, 10).unwrap();
+    let segment = s.store.new_segment(&s.import, 3_500).unwrap();
+    // Another file's bytes first (from another thread), so this one is not at offset 0.
+    let other = std::thread::scope(|t| t.spawn(|| segment.append(b"other bytes")).join());
+    assert_eq!(other.unwrap().unwrap(), 0);
+    let offset = segment.append(&gzipped).unwrap();
+    assert_eq!(offset, 11);
+    let segment_file = s
+        .path
+        .with_file_name("t.db-logs")
+        .join(format!("{:08}.seg", segment.num()));
+    assert_eq!(
+        std::fs::read(&segment_file).unwrap().len(),
+        11 + gzipped.len()
+    );
+    let write = FileWrite {
+        file_no: pending[0].file_no,
+        key: "p1/a",
+        gz: LogBytes::Appended {
+            segment: &segment,
+            offset,
+            len: gzipped.len() as u64,
+        },
+        events: &rows,
+        strings: STRINGS,
+        failure: None,
+    };
+    assert!(s
+        .store
+        .write_files(&s.import, OWNER, s.eds, &[write], 4_000)
+        .unwrap());
+    let q = EventQuery {
+        limit: 10,
+        ..Default::default()
+    };
+    let raws = |store: &Store| -> Vec<Vec<u8>> {
+        store
+            .events(&q)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.raw)
+            .collect()
+    };
+    let want = [
+        br#"{"eventID":"e1","x":1}"#.to_vec(),
+        br#"{"eventID":"e2","x":"two"}"#.to_vec(),
+    ];
+    assert_eq!(raws(&s.store), want);
+    // Another connection, read-only, finds the segment beside the database too.
+    assert_eq!(raws(&Store::open_read_only(&s.path).unwrap()), want);
+    let num = s.store.events(&q).unwrap()[0].num;
+    let log_file: i64 = rusqlite::Connection::open(&s.path)
+        .unwrap()
+        .query_row("SELECT log_file FROM events WHERE num = ?1", [num], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(
+        s.store.log_file_gz_len(log_file).unwrap(),
+        Some(gzipped.len() as i64)
+    );
+    // Without its segment, a stored file is an error, not a panic or wrong bytes.
+    std::fs::remove_file(&segment_file).unwrap();
+    let fresh = Store::open_read_only(&s.path).unwrap();
+    let err = fresh.events(&q).unwrap_err();
+    assert!(matches!(err, StoreError::Segment(..)), "{err}");
 }
 
 #[test]
@@ -346,7 +423,7 @@ fn prefixes_complete_when_all_their_files_are_done() {
         FileWrite {
             file_no: 0,
             key: "p1/a",
-            gz: b"",
+            gz: LogBytes::Held(b""),
             events: &[],
             strings: &[],
             failure: None,
@@ -354,7 +431,7 @@ fn prefixes_complete_when_all_their_files_are_done() {
         FileWrite {
             file_no: 1,
             key: "p1/b",
-            gz: b"",
+            gz: LogBytes::Held(b""),
             events: &[],
             strings: &[],
             failure: Some(failure),
@@ -390,7 +467,7 @@ fn a_retried_file_replaces_its_events_and_settles_its_entry() {
     let partial = FileWrite {
         file_no: 0,
         key: "p1/a",
-        gz: &gzipped,
+        gz: LogBytes::Held(&gzipped),
         events: &rows,
         strings: STRINGS,
         failure: Some(failure),
@@ -492,7 +569,7 @@ fn a_batch_lands_only_while_its_run_owns_the_import() {
     let write = FileWrite {
         file_no: 0,
         key: "p1/a",
-        gz: b"",
+        gz: LogBytes::Held(b""),
         events: &[],
         strings: &[],
         failure: None,

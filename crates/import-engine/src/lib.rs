@@ -43,6 +43,7 @@ pub use eds::{
 };
 pub use engine::{BatchLimits, Engine, EngineConfig, Page, RetentionPolicy};
 pub use error::EngineError;
+pub use event_store::stored_bytes;
 pub use event_store::{
     BillingMode, EventDataStoreStatus, EventQuery, FailureRecord, FailureStatus, ImportRecord,
     ImportStatistics, ImportStatus, LogBatch, LogEventRow, LogGroup, LogPosition, LogStream,
@@ -75,5 +76,38 @@ impl Engine {
     /// Stored events, raw records byte for byte.
     pub fn events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, EngineError> {
         Ok(self.store().events(q)?)
+    }
+
+    /// Stored events matching `q` whose `eventID` is `event_id`, read from each record as a
+    /// Lake query reads it (the store keeps no copy of it), in storage order; at most
+    /// `q.limit`. Looks at every event `q` selects.
+    pub fn events_with_id(
+        &self,
+        q: &EventQuery,
+        event_id: &str,
+    ) -> Result<Vec<StoredEvent>, EngineError> {
+        use lake_sql::record::{json, Record};
+        let mut found = Vec::new();
+        let mut page = EventQuery {
+            limit: 1000,
+            ..q.clone()
+        };
+        loop {
+            let events = self.store().events(&page)?;
+            let Some(last) = events.last() else {
+                return Ok(found);
+            };
+            page.after_num = last.num;
+            for e in events {
+                let record = Record::parse(&e.raw);
+                let id = record.as_ref().and_then(|r| r.member("eventID"));
+                if id.is_some_and(|v| v.starts_with('"') && json::decode_str(v) == event_id) {
+                    found.push(e);
+                    if found.len() >= q.limit {
+                        return Ok(found);
+                    }
+                }
+            }
+        }
     }
 }

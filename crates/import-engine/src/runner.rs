@@ -19,11 +19,14 @@ use trail_ingest::{
     ingest, ErrorType, FailureEntry, FileTask, IngestOptions, IngestStats, ParsedFile, Sink,
 };
 
-/// Running totals of one run: the ingest statistics of the files committed, and the time the
-/// writer spent committing them.
+/// Running totals of one run: the ingest statistics of the files committed, the time the
+/// parsers spent appending their gzip bytes to the run's segment, and the time the writer
+/// spent committing them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
     pub stats: IngestStats,
+    /// Nanoseconds the parser threads spent appending files' bytes to the segment, summed.
+    pub append_ns: u64,
     /// Nanoseconds the writer thread spent committing.
     pub store_ns: u64,
 }
@@ -466,12 +469,19 @@ impl Engine {
         // database by a checkpointer thread of its own after each commit, not by the writer.
         writer_store.defer_checkpoints()?;
         let checkpointer_store = Store::open(&self.db_path)?;
+        // Where the parsers append the gzip bytes of the files they queue, so the writer
+        // writes only rows.
+        let segment = match writer_store.pending_totals(id)? {
+            (0, _) => None,
+            _ => Some(writer_store.new_segment(id, self.now_ms())?),
+        };
         let (committed, commits) = sync_channel::<()>(1);
         let finished = AtomicBool::new(false);
         let threads = rayon::current_num_threads();
         // Deep enough that the parsers go on while the writer commits (a file waiting holds
-        // about its object's bytes, and the run's memory budget bounds them all).
-        let (tx, rx) = sync_channel::<(FileTask, ParsedFile)>(2048.max(threads * 4));
+        // its event index, or its object's bytes when they could not be appended; the run's
+        // memory budget bounds them all).
+        let (tx, rx) = sync_channel::<writer::Queued>(2048.max(threads * 4));
         // After every commit, the writer's or a file committed alone: a checkpoint, the
         // caller's progress, then the engine's hook.
         let on_commit = |p: &Progress| {
@@ -521,6 +531,7 @@ impl Engine {
                 let sink = ChannelSink {
                     tx,
                     pace: self.config.pace_per_file,
+                    segment,
                 };
                 let fed = self.feed(id, owner, eds_num, source, opts, &sink, stop, on_commit);
                 drop(sink);
@@ -600,11 +611,11 @@ impl Engine {
                 eds_num,
                 stop,
             };
+            let batch = [writer::Queued::held(task, file)];
             let progress = Progress {
-                stats: trail_ingest::stats_of(&file),
-                store_ns: 0,
+                stats: batch[0].stats,
+                ..Progress::default()
             };
-            let batch = [(task, file)];
             if !writer::commit(&mut self.store(), &target, &batch, self.now_ms())? {
                 stop.store(true, Ordering::SeqCst);
                 return Ok(());
@@ -716,8 +727,10 @@ impl Sink for OneFile {
 
 /// The sink handing parsed files to the writer thread; blocks when the writer is behind.
 struct ChannelSink {
-    tx: std::sync::mpsc::SyncSender<(FileTask, ParsedFile)>,
+    tx: std::sync::mpsc::SyncSender<writer::Queued>,
     pace: Option<Duration>,
+    /// The run's segment, where each file's gzip bytes are appended on the parser's thread.
+    segment: Option<Arc<event_store::Segment>>,
 }
 
 impl Sink for ChannelSink {
@@ -726,9 +739,8 @@ impl Sink for ChannelSink {
         if let Some(p) = self.pace {
             std::thread::sleep(p);
         }
-        let mut file = file;
-        file.release_text();
-        self.tx.send((task.clone(), file)).map_err(|_| ())
+        let queued = writer::Queued::stored(task.clone(), file, self.segment.as_ref());
+        self.tx.send(queued).map_err(|_| ())
     }
 }
 

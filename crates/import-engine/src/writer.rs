@@ -3,11 +3,75 @@
 use crate::clock::Clock;
 use crate::engine::BatchLimits;
 use crate::runner::Progress;
-use event_store::{EventRow, FailureRow, FileWrite, Store, StoreError};
+use event_store::{EventRow, FailureRow, FileWrite, LogBytes, Segment, Store, StoreError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
 use std::time::Instant;
-use trail_ingest::{stats_of, FileTask, ParsedFile};
+use trail_ingest::{stats_of, FileTask, IngestStats, ParsedFile};
+
+/// A parsed file on its way to the writer.
+pub(crate) struct Queued {
+    pub task: FileTask,
+    pub file: ParsedFile,
+    /// What the file adds to the import's statistics (taken before its bytes were let go of).
+    pub stats: IngestStats,
+    /// Where its gzip bytes were appended, when they were (else `file.original` holds them).
+    pub appended: Option<Appended>,
+    /// Nanoseconds spent appending them.
+    pub append_ns: u64,
+}
+
+/// A file's gzip bytes in a segment of the run.
+pub(crate) struct Appended {
+    pub segment: Arc<Segment>,
+    pub offset: u64,
+    pub len: u64,
+}
+
+impl Queued {
+    /// A file whose bytes are still held.
+    pub fn held(task: FileTask, file: ParsedFile) -> Queued {
+        Queued {
+            task,
+            stats: stats_of(&file),
+            file,
+            appended: None,
+            append_ns: 0,
+        }
+    }
+
+    /// A file made ready for the queue: its text let go of and, when it has events to store
+    /// and `segment` takes them, its gzip bytes appended there and let go of too, so a file
+    /// waiting for the writer holds only its event index. (Bytes that could not be appended
+    /// stay held and are stored in the database.)
+    pub fn stored(task: FileTask, mut file: ParsedFile, segment: Option<&Arc<Segment>>) -> Queued {
+        file.release_text();
+        let stats = stats_of(&file);
+        let started = Instant::now();
+        let appended = match segment {
+            Some(segment) if !file.events.is_empty() => {
+                segment.append(&file.original).ok().map(|offset| Appended {
+                    segment: segment.clone(),
+                    offset,
+                    len: file.original.len() as u64,
+                })
+            }
+            _ => None,
+        };
+        let append_ns = started.elapsed().as_nanos() as u64;
+        if appended.is_some() {
+            file.release_original();
+        }
+        Queued {
+            task,
+            file,
+            stats,
+            appended,
+            append_ns,
+        }
+    }
+}
 
 /// Which import the writer commits for.
 pub(crate) struct Target<'a> {
@@ -35,13 +99,13 @@ pub(crate) enum WriterEnd {
 pub(crate) fn run(
     mut store: Store,
     target: Target<'_>,
-    rx: Receiver<(FileTask, ParsedFile)>,
+    rx: Receiver<Queued>,
     limits: BatchLimits,
     clock: &dyn Clock,
     on_commit: &dyn Fn(&Progress),
 ) -> Result<WriterEnd, StoreError> {
     let mut totals = Progress::default();
-    let mut batch: Vec<(FileTask, ParsedFile)> = Vec::new();
+    let mut batch: Vec<Queued> = Vec::new();
     let (mut events, mut bytes) = (0usize, 0usize);
     let mut oldest = Instant::now();
     loop {
@@ -56,8 +120,8 @@ pub(crate) fn run(
                 if batch.is_empty() {
                     oldest = Instant::now();
                 }
-                events += item.1.events.len();
-                bytes += item.1.memory() as usize;
+                events += item.file.events.len();
+                bytes += item.file.memory() as usize;
                 batch.push(item);
                 false
             }
@@ -78,8 +142,9 @@ pub(crate) fn run(
                 return Ok(WriterEnd::Refused);
             }
             totals.store_ns += started.elapsed().as_nanos() as u64;
-            for (_, f) in &batch {
-                totals.stats += stats_of(f);
+            for q in &batch {
+                totals.stats += q.stats;
+                totals.append_ns += q.append_ns;
             }
             on_commit(&totals);
             batch.clear();
@@ -92,14 +157,13 @@ pub(crate) fn run(
 }
 
 /// The store's rows for a parsed file's events.
-pub fn event_rows(f: &ParsedFile) -> Vec<EventRow<'_>> {
+pub fn event_rows(f: &ParsedFile) -> Vec<EventRow> {
     f.events
         .iter()
         .map(|e| EventRow {
             offset: e.offset,
             len: e.len,
             time_ms: e.time_ms,
-            event_id: f.field(&e.event_id),
             source: e.event_source,
             name: e.event_name,
             region: e.aws_region,
@@ -112,25 +176,32 @@ pub fn event_rows(f: &ParsedFile) -> Vec<EventRow<'_>> {
 pub(crate) fn commit(
     store: &mut Store,
     target: &Target<'_>,
-    batch: &[(FileTask, ParsedFile)],
+    batch: &[Queued],
     now_ms: i64,
 ) -> Result<bool, StoreError> {
-    let rows: Vec<Vec<EventRow>> = batch.iter().map(|(_, f)| event_rows(f)).collect();
+    let rows: Vec<Vec<EventRow>> = batch.iter().map(|q| event_rows(&q.file)).collect();
     let strings: Vec<Vec<&str>> = batch
         .iter()
-        .map(|(_, f)| f.strings.iter().map(String::as_str).collect())
+        .map(|q| q.file.strings.iter().map(String::as_str).collect())
         .collect();
     let writes: Vec<FileWrite> = batch
         .iter()
         .zip(&rows)
         .zip(&strings)
-        .map(|(((task, f), rows), strings)| FileWrite {
-            file_no: task.id,
-            key: &task.key,
-            gz: &f.original,
+        .map(|((q, rows), strings)| FileWrite {
+            file_no: q.task.id,
+            key: &q.task.key,
+            gz: match &q.appended {
+                Some(a) => LogBytes::Appended {
+                    segment: &a.segment,
+                    offset: a.offset,
+                    len: a.len,
+                },
+                None => LogBytes::Held(&q.file.original),
+            },
             events: rows,
             strings,
-            failure: f.failure.as_ref().map(|x| FailureRow {
+            failure: q.file.failure.as_ref().map(|x| FailureRow {
                 location: &x.location,
                 error_type: x.error_type.as_str(),
                 error_message: &x.error_message,

@@ -21,7 +21,7 @@ mod time;
 pub use budget::{Budget, Reservation};
 pub use error::{ErrorType, FailureEntry};
 pub use parse::{
-    budget_for, parse_file, Event, Field, IngestOptions, ParsedFile, ReadHook, StageTimes,
+    budget_for, parse_file, Event, IngestOptions, ParsedFile, ReadHook, StageTimes,
     DEFAULT_MAX_OBJECT_BYTES,
 };
 pub use run::{ingest, stats_of, CountingSink, FileTask, Sink};

@@ -78,14 +78,6 @@ impl Default for IngestOptions {
     }
 }
 
-/// A string field of an event: a span of the inflated text when it had no escapes, else owned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Field {
-    Missing,
-    Span { start: u32, len: u32 },
-    Owned(Box<str>),
-}
-
 /// One valid event: where its raw record lies in the inflated text, and its indexed fields.
 /// Source, name, Region and account repeat across a file's events, so they are indexes into
 /// [`ParsedFile::strings`], which holds each distinct value once.
@@ -96,7 +88,6 @@ pub struct Event {
     pub offset: u32,
     pub len: u32,
     pub time_ms: i64,
-    pub event_id: Field,
     pub event_source: u32,
     pub event_name: u32,
     pub aws_region: Option<u32>,
@@ -139,15 +130,6 @@ pub struct StageTimes {
 }
 
 impl ParsedFile {
-    /// The text of a field of one of this file's events.
-    pub fn field<'a>(&'a self, f: &'a Field) -> Option<&'a str> {
-        match f {
-            Field::Missing => None,
-            Field::Owned(s) => Some(s),
-            Field::Span { start, len } => self.text.get(*start as usize..(*start + *len) as usize),
-        }
-    }
-
     /// One of [`ParsedFile::strings`].
     pub fn string(&self, i: u32) -> &str {
         &self.strings[i as usize]
@@ -159,32 +141,28 @@ impl ParsedFile {
             + self.text.capacity()
             + self.events.capacity() * std::mem::size_of::<Event>()
             + self
-                .events
-                .iter()
-                .map(|e| match &e.event_id {
-                    Field::Owned(s) => s.len(),
-                    _ => 0,
-                })
-                .sum::<usize>()
-            + self
                 .strings
                 .iter()
                 .map(|s| s.capacity() + 24)
                 .sum::<usize>()) as u64
     }
 
-    /// Lets go of the inflated text once nothing but the store needs the file: the fields
-    /// that point into it are copied out, and the file's memory reservation shrinks to what is
-    /// left (mostly the object's bytes, an eighth of the text). A file waiting for the writer
-    /// then holds little, so many can wait. [`ParsedFile::raw`] is empty afterwards.
+    /// Lets go of the inflated text once nothing but the store needs the file (no event
+    /// points into it), and shrinks the file's memory reservation to what is left (mostly the
+    /// object's bytes, an eighth of the text). A file waiting for the writer then holds
+    /// little, so many can wait. [`ParsedFile::raw`] is empty afterwards.
     pub fn release_text(&mut self) {
-        for e in &mut self.events {
-            if let Field::Span { start, len } = e.event_id {
-                let s = &self.text[start as usize..(start + len) as usize];
-                e.event_id = Field::Owned(s.into());
-            }
-        }
         self.text = String::new();
+        let left = self.memory();
+        if let Some(r) = &mut self.reservation {
+            r.shrink_to(left);
+        }
+    }
+
+    /// Lets go of the object's bytes once they are kept elsewhere, and shrinks the file's
+    /// memory reservation to what is left.
+    pub fn release_original(&mut self) {
+        self.original = Vec::new();
         let left = self.memory();
         if let Some(r) = &mut self.reservation {
             r.shrink_to(left);
@@ -298,6 +276,8 @@ pub(crate) struct Record<'a> {
     pub awsRegion: Lenient<'a>,
     #[serde(borrow, default)]
     pub recipientAccountId: Lenient<'a>,
+    /// Not stored (a query reads it from the record), but read as before, so that a record
+    /// giving it twice is still refused like one that repeats any other of these fields.
     #[serde(borrow, default)]
     pub eventID: Lenient<'a>,
 }
@@ -623,20 +603,11 @@ impl<'t, 'o> Index<'t, 'o> {
             self.expired += 1;
             return;
         }
-        let event_id = match &rec.eventID {
-            Lenient::Str(Cow::Borrowed(s)) => Field::Span {
-                start: self.span(s),
-                len: s.len() as u32,
-            },
-            Lenient::Str(Cow::Owned(s)) => Field::Owned(s.as_str().into()),
-            _ => Field::Missing,
-        };
         let event = Event {
             index: i as u32,
             offset: self.span(json),
             len: json.len() as u32,
             time_ms,
-            event_id,
             event_source: self.intern(source),
             event_name: self.intern(name),
             aws_region: rec.awsRegion.non_empty().map(|s| self.intern(s)),

@@ -76,7 +76,7 @@ fn old_records_without_optional_fields_are_valid() {
     let r = r#"{"eventVersion":"1.0","userIdentity":{"type":"IAMUser"},"eventTime":"2014-03-06T21:22:54Z","eventSource":"ec2.amazonaws.com","eventName":"StartInstances","awsRegion":"us-east-2","sourceIPAddress":"205.251.233.176"}"#;
     let p = parse(gz(&file(&[r.to_string()])));
     assert_eq!((p.events.len(), failure(&p)), (1, None));
-    assert_eq!(p.field(&p.events[0].event_id), None);
+    assert_eq!(p.events[0].recipient_account_id, None);
 }
 
 #[test]

@@ -37,12 +37,15 @@ pub fn events(a: EventsArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("no database at {}", a.db.display());
     }
     let engine = Engine::open_read_only(&a.db)?;
-    let found = engine.events(&EventQuery {
-        event_id: a.event_id.clone(),
+    let q = EventQuery {
         import_id: a.import_id,
         limit: a.limit,
         ..Default::default()
-    })?;
+    };
+    let found = match &a.event_id {
+        Some(id) => engine.events_with_id(&q, id)?,
+        None => engine.events(&q)?,
+    };
     let mut out = std::io::stdout().lock();
     for e in &found {
         out.write_all(&e.raw)?;

@@ -1,0 +1,130 @@
+//! Log segments: the files beside the database where an import run appends the gzip bytes of
+//! the log files it stores, so those bytes are written once, by the parser threads, instead of
+//! twice (log, then checkpoint) through SQLite's pages by the one writer.
+//!
+//! A segment belongs to one run of one import: only that run appends to it, at offsets it
+//! hands out itself, so two runs (one of them a run that lost its claim) never write the same
+//! bytes. Bytes are appended before the transaction that names them and made durable before it
+//! commits ([`crate::Store::write_files`] syncs every segment a batch names), so a committed log
+//! file's bytes are on disk whenever its row is. Bytes whose transaction never committed (a
+//! crash, a stop, a refused batch) stay in the segment, named by no row.
+
+use crate::{Store, StoreError};
+use rusqlite::params;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A segment open for appending, shared by the threads of one import run.
+#[derive(Debug)]
+pub struct Segment {
+    num: i64,
+    file: File,
+    /// Where the next append goes.
+    end: AtomicU64,
+}
+
+impl Segment {
+    /// The segment's number (its row in `log_segments`).
+    pub fn num(&self) -> i64 {
+        self.num
+    }
+
+    /// Appends `bytes` and returns where they begin. Safe from many threads at once: each
+    /// append gets its own range.
+    pub fn append(&self, bytes: &[u8]) -> io::Result<u64> {
+        let at = self.end.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        self.file.write_all_at(bytes, at)?;
+        Ok(at)
+    }
+
+    /// Makes every append so far durable.
+    pub fn sync(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+}
+
+/// The folder of a database's segments: `<db>-logs`, beside SQLite's own `-wal` and `-shm`.
+pub(crate) fn folder_of(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-logs");
+    PathBuf::from(name)
+}
+
+/// The bytes a database keeps on disk: its file and its log segments.
+pub fn stored_bytes(db: &Path) -> u64 {
+    let len = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let segments: u64 = std::fs::read_dir(folder_of(db)).map_or(0, |dir| {
+        dir.filter_map(Result::ok).map(|e| len(&e.path())).sum()
+    });
+    len(db) + segments
+}
+
+fn file_name(num: i64) -> String {
+    format!("{num:08}.seg")
+}
+
+impl Store {
+    /// A new segment for a run of `import_id`: recorded in the database, then created empty.
+    pub fn new_segment(&self, import_id: &str, now_ms: i64) -> Result<Arc<Segment>, StoreError> {
+        self.conn.execute(
+            "INSERT INTO log_segments (import_id, created_ms) VALUES (?1, ?2)",
+            params![import_id, now_ms],
+        )?;
+        let num = self.conn.last_insert_rowid();
+        let folder = folder_of(&self.path);
+        let path = folder.join(file_name(num));
+        let opened = std::fs::create_dir_all(&folder).and_then(|()| {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)
+        });
+        let file = opened.map_err(|e| StoreError::Segment(path.display().to_string(), e))?;
+        Ok(Arc::new(Segment {
+            num,
+            file,
+            end: AtomicU64::new(0),
+        }))
+    }
+
+    /// `len` bytes at `offset` of segment `num`.
+    pub(crate) fn segment_bytes(
+        &self,
+        num: i64,
+        offset: u64,
+        len: usize,
+    ) -> Result<Vec<u8>, StoreError> {
+        let path = || folder_of(&self.path).join(file_name(num));
+        let mut files = self.segment_files.borrow_mut();
+        let file = match files.iter().find(|(n, _)| *n == num) {
+            Some((_, f)) => f.clone(),
+            None => {
+                let f = Arc::new(File::open(path()).map_err(|e| {
+                    let hint = if e.kind() == io::ErrorKind::NotFound {
+                        " (a database's log segments are in the folder beside it named after it \
+                         with -logs; copy or move them with it)"
+                    } else {
+                        ""
+                    };
+                    StoreError::Segment(format!("{}{hint}", path().display()), e)
+                })?);
+                // A few segments are open at a time (one per import run).
+                if files.len() >= 16 {
+                    files.remove(0);
+                }
+                files.push((num, f.clone()));
+                f
+            }
+        };
+        drop(files);
+        let mut bytes = vec![0; len];
+        file.read_exact_at(&mut bytes, offset)
+            .map_err(|e| StoreError::Segment(path().display().to_string(), e))?;
+        Ok(bytes)
+    }
+}
