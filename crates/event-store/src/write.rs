@@ -236,9 +236,11 @@ fn write_one(
     if state != FILE_PENDING && state != FILE_RETRY {
         return Ok(());
     }
-    // Events of an earlier attempt at this file (a retried partial file) are replaced.
-    if let Some((num, first, count)) = tx
-        .prepare_cached(
+    // Only a retried file was written before: its events of the earlier attempt (a partial
+    // file) are replaced, and its failure entry settled. A pending file has neither.
+    let retrying = state == FILE_RETRY;
+    let earlier = if retrying {
+        tx.prepare_cached(
             "SELECT num, first_event, events FROM log_files WHERE import_id = ?1 AND file_no = ?2",
         )?
         .query_row(params![import_id, f.file_no], |r| {
@@ -249,7 +251,10 @@ fn write_one(
             ))
         })
         .optional()?
-    {
+    } else {
+        None
+    };
+    if let Some((num, first, count)) = earlier {
         tx.prepare_cached("DELETE FROM events WHERE num >= ?1 AND num < ?1 + ?2")?
             .execute(params![first, count])?;
         tx.prepare_cached("DELETE FROM log_files WHERE num = ?1")?
@@ -326,15 +331,18 @@ fn write_one(
     }
     // Settle a retried entry of this file, or record a new one. A retried entry already counts
     // in FailedEntries: it leaves it only when it succeeds.
-    let retried: Option<i64> = tx
-        .prepare_cached(
+    let retried: Option<i64> = if retrying {
+        tx.prepare_cached(
             "SELECT num FROM import_failures WHERE import_id = ?1 AND file_no = ?2 AND status = ?3",
         )?
         .query_row(
             params![import_id, f.file_no, FailureStatus::Retry.as_db()],
             |r| r.get(0),
         )
-        .optional()?;
+        .optional()?
+    } else {
+        None
+    };
     match (retried, f.failure) {
         (Some(num), None) => {
             tx.prepare_cached(
