@@ -45,9 +45,10 @@ print(con.execute(f"SELECT count(*) FROM (SELECT unnest(json_extract(json, '$.Re
 PY
 }
 tool_trailport_dry() { "$bin" import "$bucket" --dry-run --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["EventsCompleted"])'; }
-# The import also records its peak RSS and the database's size.
+# The import also records its peak RSS and the database's size. The last run's database is
+# removed before the clock starts (prep_trailport).
+prep_trailport() { rm -rf "$work"/t.db*; }
 tool_trailport() {
-  rm -rf "$work"/t.db*
   /usr/bin/time -f %M -o "$work/t.rss" "$bin" import "$bucket" --db "$work/t.db" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["ImportStatistics"]["EventsCompleted"])'
   cat "$work/t.rss" >> "$work/rss.list"
   du -sb "$work/t.db" "$work/t.db-logs" | awk '{ s += $1 } END { print s }' > "$work/db.size"
@@ -59,6 +60,7 @@ declare -A label=([jq]="zcat + jq, $cores processes" [python]="Python gzip + jso
 declare -A times
 for run in $(seq "$runs"); do
   for t in "${tools[@]}"; do
+    if declare -F "prep_$t" > /dev/null; then "prep_$t"; fi
     sync
     t0=$(date +%s.%N)
     got=$("tool_$t")

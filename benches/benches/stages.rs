@@ -90,12 +90,11 @@ fn inflate_and_parse(c: &mut Criterion) {
                 (dir, store, eds.num, import.id)
             },
             |(_dir, mut store, eds, import)| {
-                for (no, (key, f)) in parsed.iter().enumerate() {
+                for (no, (_, f)) in parsed.iter().enumerate() {
                     let rows = import_engine::event_rows(f);
                     let strings: Vec<&str> = f.strings.iter().map(String::as_str).collect();
                     let write = FileWrite {
                         file_no: no as i64,
-                        key,
                         gz: event_store::LogBytes::Held(&f.original),
                         events: &rows,
                         strings: &strings,

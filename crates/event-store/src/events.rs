@@ -71,8 +71,9 @@ impl Store {
     pub fn events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT e.num, e.event_time, s.value, n.value, r.value, a.value, \
-                    l.key, l.num, e.offset, e.len \
+                    COALESCE(f.key, l.key), l.num, e.offset, e.len \
              FROM events e JOIN log_files l ON l.num = e.log_file \
+             LEFT JOIN import_files f ON f.import_id = l.import_id AND f.file_no = l.file_no \
              JOIN strings s ON s.num = e.source JOIN strings n ON n.num = e.name \
              LEFT JOIN strings r ON r.num = e.region LEFT JOIN strings a ON a.num = e.account \
              WHERE e.num > ?1 AND (?2 IS NULL OR l.eds_num = ?2) \

@@ -59,8 +59,8 @@ pub struct Store {
     strings: FxHashMap<String, i64>,
     /// The log files last inflated for reading records.
     texts: std::cell::RefCell<events::TextCache>,
-    /// The database's path: its log segments are beside it.
-    path: std::path::PathBuf,
+    /// The folder of the database's log segments, beside it.
+    segments: std::path::PathBuf,
     /// Segments open for reading.
     segment_files: std::cell::RefCell<Vec<(i64, std::sync::Arc<std::fs::File>)>>,
 }
@@ -86,7 +86,7 @@ impl Store {
             conn,
             strings: FxHashMap::default(),
             texts: Default::default(),
-            path: path.to_path_buf(),
+            segments: segments::folder_of(path),
             segment_files: Default::default(),
         })
     }
@@ -122,7 +122,7 @@ impl Store {
             conn,
             strings: FxHashMap::default(),
             texts: Default::default(),
-            path: path.to_path_buf(),
+            segments: segments::folder_of(path),
             segment_files: Default::default(),
         })
     }

@@ -47,9 +47,11 @@ impl Segment {
     }
 }
 
-/// The folder of a database's segments: `<db>-logs`, beside SQLite's own `-wal` and `-shm`.
+/// The folder of a database's segments: `<db>-logs`, beside SQLite's own `-wal` and `-shm`
+/// (beside the file a link to the database leads to, as those are).
 pub(crate) fn folder_of(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
+    let db = std::fs::canonicalize(db).unwrap_or_else(|_| db.to_path_buf());
+    let mut name = db.into_os_string();
     name.push("-logs");
     PathBuf::from(name)
 }
@@ -75,13 +77,16 @@ impl Store {
             params![import_id, now_ms],
         )?;
         let num = self.conn.last_insert_rowid();
-        let folder = folder_of(&self.path);
+        let folder = &self.segments;
         let path = folder.join(file_name(num));
-        let opened = std::fs::create_dir_all(&folder).and_then(|()| {
+        // A file already there is left from a database this one replaced (deleted without its
+        // folder): no row of this database names it, since its number was just taken.
+        let opened = std::fs::create_dir_all(folder).and_then(|()| {
             OpenOptions::new()
                 .read(true)
                 .write(true)
-                .create_new(true)
+                .create(true)
+                .truncate(true)
                 .open(&path)
         });
         let file = opened.map_err(|e| StoreError::Segment(path.display().to_string(), e))?;
@@ -99,7 +104,7 @@ impl Store {
         offset: u64,
         len: usize,
     ) -> Result<Vec<u8>, StoreError> {
-        let path = || folder_of(&self.path).join(file_name(num));
+        let path = || self.segments.join(file_name(num));
         let mut files = self.segment_files.borrow_mut();
         let file = match files.iter().find(|(n, _)| *n == num) {
             Some((_, f)) => f.clone(),

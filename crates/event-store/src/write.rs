@@ -42,8 +42,8 @@ pub enum LogBytes<'a> {
 /// One finished file of an import.
 #[derive(Debug, Clone, Copy)]
 pub struct FileWrite<'a> {
+    /// The file's number in the import (its key is its `import_files` row's).
     pub file_no: i64,
-    pub key: &'a str,
     /// The object's original gzip bytes; kept only when `events` is not empty.
     pub gz: LogBytes<'a>,
     pub events: &'a [EventRow],
@@ -286,7 +286,7 @@ fn write_one(
             eds_num,
             import_id,
             f.file_no,
-            f.key,
+            "",
             first,
             f.events.len() as i64,
             gz,

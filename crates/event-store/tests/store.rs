@@ -150,6 +150,7 @@ fn tags_of_the_first_schema_move_to_their_table() {
     conn.execute_batch(
         "ALTER TABLE log_files DROP COLUMN segment; ALTER TABLE log_files DROP COLUMN seg_offset; \
          ALTER TABLE log_files DROP COLUMN gz_len; DROP TABLE log_segments; \
+         ALTER TABLE events ADD COLUMN event_id TEXT; \
          DROP TABLE suspended_indexes; DROP TABLE query_rows; DROP TABLE query_stores; DROP TABLE queries; \
          DROP TABLE log_events; DROP TABLE log_streams; DROP TABLE log_groups; \
          DROP TABLE log_task_batches; DROP TABLE log_tasks; DROP INDEX events_by_time; \
@@ -283,7 +284,6 @@ fn a_file_is_written_exactly_once_and_read_back_byte_exact() {
     );
     let write = FileWrite {
         file_no: pending[0].file_no,
-        key: "p1/a",
         gz: LogBytes::Held(&gzipped),
         events: &rows,
         strings: STRINGS,
@@ -354,13 +354,16 @@ fn bytes_appended_to_a_segment_are_read_back_byte_exact() {
         .path
         .with_file_name("t.db-logs")
         .join(format!("{:08}.seg", segment.num()));
+    assert_eq!(event_store::stored_bytes(&s.path), {
+        let db = std::fs::metadata(&s.path).unwrap().len();
+        db + 11 + gzipped.len() as u64
+    });
     assert_eq!(
         std::fs::read(&segment_file).unwrap().len(),
         11 + gzipped.len()
     );
     let write = FileWrite {
         file_no: pending[0].file_no,
-        key: "p1/a",
         gz: LogBytes::Appended {
             segment: &segment,
             offset,
@@ -411,6 +414,27 @@ fn bytes_appended_to_a_segment_are_read_back_byte_exact() {
     assert!(matches!(err, StoreError::Segment(..)), "{err}");
 }
 
+/// `rm t.db*` leaves the `-logs` folder (a directory): a new database at the same path takes
+/// the numbers again, and the stale files with them.
+#[test]
+fn a_new_database_replaces_the_segments_a_deleted_one_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = Store::open(&path).unwrap();
+    let old = store.new_segment("imp-old", 0).unwrap();
+    old.append(b"bytes of a database that is gone").unwrap();
+    drop((old, store));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("t.db{suffix}")));
+    }
+    let store = Store::open(&path).unwrap();
+    let new = store.new_segment("imp-new", 0).unwrap();
+    assert_eq!(new.num(), 1);
+    assert_eq!(new.append(b"new").unwrap(), 0);
+    let file = dir.path().join("t.db-logs/00000001.seg");
+    assert_eq!(std::fs::read(file).unwrap(), b"new");
+}
+
 #[test]
 fn prefixes_complete_when_all_their_files_are_done() {
     let mut s = setup();
@@ -422,7 +446,6 @@ fn prefixes_complete_when_all_their_files_are_done() {
     let writes = [
         FileWrite {
             file_no: 0,
-            key: "p1/a",
             gz: LogBytes::Held(b""),
             events: &[],
             strings: &[],
@@ -430,7 +453,6 @@ fn prefixes_complete_when_all_their_files_are_done() {
         },
         FileWrite {
             file_no: 1,
-            key: "p1/b",
             gz: LogBytes::Held(b""),
             events: &[],
             strings: &[],
@@ -466,7 +488,6 @@ fn a_retried_file_replaces_its_events_and_settles_its_entry() {
     };
     let partial = FileWrite {
         file_no: 0,
-        key: "p1/a",
         gz: LogBytes::Held(&gzipped),
         events: &rows,
         strings: STRINGS,
@@ -568,7 +589,6 @@ fn a_batch_lands_only_while_its_run_owns_the_import() {
     let mut s = setup();
     let write = FileWrite {
         file_no: 0,
-        key: "p1/a",
         gz: LogBytes::Held(b""),
         events: &[],
         strings: &[],

@@ -190,7 +190,6 @@ pub(crate) fn commit(
         .zip(&strings)
         .map(|((q, rows), strings)| FileWrite {
             file_no: q.task.id,
-            key: &q.task.key,
             gz: match &q.appended {
                 Some(a) => LogBytes::Appended {
                     segment: &a.segment,

@@ -362,8 +362,9 @@ fn progress(db: &Path) -> Option<(String, i64, String)> {
 fn rusqlite_count(db: &Path) -> (i64, i64) {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.query_row(
-        "SELECT COUNT(*), COUNT(DISTINCT l.key || ':' || e.offset) \
-         FROM events e JOIN log_files l ON l.num = e.log_file",
+        "SELECT COUNT(*), COUNT(DISTINCT f.key || ':' || e.offset) \
+         FROM events e JOIN log_files l ON l.num = e.log_file \
+         JOIN import_files f ON f.import_id = l.import_id AND f.file_no = l.file_no",
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
