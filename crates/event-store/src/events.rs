@@ -222,7 +222,11 @@ impl Store {
         use rusqlite::OptionalExtension;
         Ok(self
             .conn
-            .prepare_cached("SELECT COALESCE(gz_len, length(gz)) FROM log_files WHERE num = ?1")?
+            .prepare_cached(if self.inline_bytes_only {
+                "SELECT length(gz) FROM log_files WHERE num = ?1"
+            } else {
+                "SELECT COALESCE(gz_len, length(gz)) FROM log_files WHERE num = ?1"
+            })?
             .query_row([log_file], |r| r.get(0))
             .optional()?)
     }
@@ -232,7 +236,11 @@ impl Store {
     pub fn log_file_text(&self, log_file: i64) -> Result<Vec<u8>, StoreError> {
         let (held, segment): (Vec<u8>, Option<(i64, i64, i64)>) = self
             .conn
-            .prepare_cached("SELECT gz, segment, seg_offset, gz_len FROM log_files WHERE num = ?1")?
+            .prepare_cached(if self.inline_bytes_only {
+                "SELECT gz, NULL, NULL, NULL FROM log_files WHERE num = ?1"
+            } else {
+                "SELECT gz, segment, seg_offset, gz_len FROM log_files WHERE num = ?1"
+            })?
             .query_row([log_file], |r| {
                 let at = match (r.get(1)?, r.get(2)?, r.get(3)?) {
                     (Some(s), Some(o), Some(l)) => Some((s, o, l)),

@@ -61,6 +61,8 @@ pub struct Store {
     texts: std::cell::RefCell<events::TextCache>,
     /// The folder of the database's log segments, beside it.
     segments: std::path::PathBuf,
+    /// Whether the database predates log segments (opened read-only, never migrated).
+    inline_bytes_only: bool,
     /// Segments open for reading.
     segment_files: std::cell::RefCell<Vec<(i64, std::sync::Arc<std::fs::File>)>>,
 }
@@ -83,6 +85,7 @@ impl Store {
         conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
         schema::migrate(&mut conn)?;
         Ok(Store {
+            inline_bytes_only: false,
             conn,
             strings: FxHashMap::default(),
             texts: Default::default(),
@@ -117,8 +120,9 @@ impl Store {
             Err(e) => return Err(e.into()),
         };
         conn.busy_timeout(Duration::from_secs(30))?;
-        schema::check(&conn)?;
+        let version = schema::check(&conn)?;
         Ok(Store {
+            inline_bytes_only: version < schema::SEGMENTS_SCHEMA,
             conn,
             strings: FxHashMap::default(),
             texts: Default::default(),

@@ -242,15 +242,17 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     "#,
     // 8: log segments, the files beside the database (`<db>-logs/<num>.seg`) where an import
-    // run appends the gzip bytes of the log files it stores: a log file's bytes are then
+    // run appends the gzip bytes of the log files it stores (each file begins with its row's
+    // random `token`, so a segment of another database is never read): a log file's bytes are then
     // `gz_len` bytes at `seg_offset` of segment `segment`, and `gz` is empty. (Rows of earlier
     // versions keep their bytes in `gz`.) A new row's `key` is empty: the file's key is its
     // `import_files` row's. `events.event_id` goes: a query reads the eventID from the record
-    // (dropping it rewrites `events` once, about a second per million events).
+    // (dropping it rewrites `events` once: well under a second per million events).
     r#"
     CREATE TABLE log_segments (
         num         INTEGER PRIMARY KEY,
         import_id   TEXT NOT NULL,
+        token       TEXT NOT NULL,
         created_ms  INTEGER NOT NULL
     );
     ALTER TABLE log_files ADD COLUMN segment INTEGER REFERENCES log_segments(num);
@@ -261,14 +263,19 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// Refuses a database written by a newer build, without changing anything.
-pub(crate) fn check(conn: &Connection) -> Result<(), StoreError> {
+/// The schema a database read without migrating has; refuses a newer one.
+pub(crate) fn check(conn: &Connection) -> Result<i64, StoreError> {
     let known = MIGRATIONS.len() as i64;
     let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > known {
         return Err(StoreError::NewerSchema { found, known });
     }
-    Ok(())
+    Ok(found)
 }
+
+/// The first schema with log segments: a database read at an older one (read-only, never
+/// migrated) holds every log file's bytes in `log_files.gz`.
+pub(crate) const SEGMENTS_SCHEMA: i64 = 8;
 
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let known = MIGRATIONS.len() as i64;
@@ -282,5 +289,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     }
     tx.pragma_update(None, "user_version", known)?;
     tx.commit()?;
+    if found > 0 && found < SEGMENTS_SCHEMA {
+        // Dropping `events.event_id` rewrote the table through the write-ahead log: give the
+        // log's space back now rather than keep a file the size of the table.
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    }
     Ok(())
 }

@@ -69,31 +69,49 @@ fn file_name(num: i64) -> String {
     format!("{num:08}.seg")
 }
 
+/// What a segment begins with: its database row's token, so that a segment left by another
+/// database (deleted without its folder, then replaced by a copy of a third) is refused
+/// instead of read.
+fn header(token: &str) -> Vec<u8> {
+    format!("trailport log segment {token}\n").into_bytes()
+}
+
 impl Store {
-    /// A new segment for a run of `import_id`: recorded in the database, then created empty.
+    /// A new segment for a run of `import_id`: recorded in the database, then created holding
+    /// its header, its name made durable before any bytes are appended to it.
     pub fn new_segment(&self, import_id: &str, now_ms: i64) -> Result<Arc<Segment>, StoreError> {
+        let token = uuid::Uuid::new_v4().simple().to_string();
         self.conn.execute(
-            "INSERT INTO log_segments (import_id, created_ms) VALUES (?1, ?2)",
-            params![import_id, now_ms],
+            "INSERT INTO log_segments (import_id, token, created_ms) VALUES (?1, ?2, ?3)",
+            params![import_id, token, now_ms],
         )?;
         let num = self.conn.last_insert_rowid();
         let folder = &self.segments;
         let path = folder.join(file_name(num));
+        let head = header(&token);
         // A file already there is left from a database this one replaced (deleted without its
         // folder): no row of this database names it, since its number was just taken.
-        let opened = std::fs::create_dir_all(folder).and_then(|()| {
-            OpenOptions::new()
+        let created = std::fs::create_dir_all(folder).and_then(|()| {
+            let file = OpenOptions::new()
                 .read(true)
                 .write(true)
                 .create(true)
                 .truncate(true)
-                .open(&path)
+                .open(&path)?;
+            file.write_all_at(&head, 0)?;
+            file.sync_data()?;
+            // The file's name, and the folder's, survive a power loss before any row names them.
+            File::open(folder)?.sync_all()?;
+            if let Some(parent) = folder.parent().filter(|p| !p.as_os_str().is_empty()) {
+                File::open(parent)?.sync_all()?;
+            }
+            Ok(file)
         });
-        let file = opened.map_err(|e| StoreError::Segment(path.display().to_string(), e))?;
+        let file = created.map_err(|e| StoreError::Segment(path.display().to_string(), e))?;
         Ok(Arc::new(Segment {
             num,
             file,
-            end: AtomicU64::new(0),
+            end: AtomicU64::new(head.len() as u64),
         }))
     }
 
@@ -118,6 +136,19 @@ impl Store {
                     };
                     StoreError::Segment(format!("{}{hint}", path().display()), e)
                 })?);
+                let token: String = self.conn.query_row(
+                    "SELECT token FROM log_segments WHERE num = ?1",
+                    [num],
+                    |r| r.get(0),
+                )?;
+                let want = header(&token);
+                let mut found = vec![0; want.len()];
+                if f.read_exact_at(&mut found, 0).is_err() || found != want {
+                    return Err(StoreError::Segment(
+                        path().display().to_string(),
+                        io::Error::other("this log segment belongs to another database"),
+                    ));
+                }
                 // A few segments are open at a time (one per import run).
                 if files.len() >= 16 {
                     files.remove(0);

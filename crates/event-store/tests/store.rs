@@ -345,23 +345,27 @@ fn bytes_appended_to_a_segment_are_read_back_byte_exact() {
     let rows = rows();
     let pending = s.store.pending_files(&s.import, -1, 10).unwrap();
     let segment = s.store.new_segment(&s.import, 3_500).unwrap();
-    // Another file's bytes first (from another thread), so this one is not at offset 0.
-    let other = std::thread::scope(|t| t.spawn(|| segment.append(b"other bytes")).join());
-    assert_eq!(other.unwrap().unwrap(), 0);
-    let offset = segment.append(&gzipped).unwrap();
-    assert_eq!(offset, 11);
     let segment_file = s
         .path
         .with_file_name("t.db-logs")
         .join(format!("{:08}.seg", segment.num()));
+    // The segment begins with its header (its database's token).
+    let head = std::fs::read(&segment_file).unwrap();
+    assert!(head.starts_with(b"trailport log segment "), "{head:?}");
+    let base = head.len() as u64;
+    // Another file's bytes first (from another thread), so this one is not the first.
+    let other = std::thread::scope(|t| t.spawn(|| segment.append(b"other bytes")).join());
+    assert_eq!(other.unwrap().unwrap(), base);
+    let offset = segment.append(&gzipped).unwrap();
+    assert_eq!(offset, base + 11);
+    assert_eq!(
+        std::fs::read(&segment_file).unwrap().len() as u64,
+        base + 11 + gzipped.len() as u64
+    );
     assert_eq!(event_store::stored_bytes(&s.path), {
         let db = std::fs::metadata(&s.path).unwrap().len();
-        db + 11 + gzipped.len() as u64
+        db + base + 11 + gzipped.len() as u64
     });
-    assert_eq!(
-        std::fs::read(&segment_file).unwrap().len(),
-        11 + gzipped.len()
-    );
     let write = FileWrite {
         file_no: pending[0].file_no,
         gz: LogBytes::Appended {
@@ -407,11 +411,66 @@ fn bytes_appended_to_a_segment_are_read_back_byte_exact() {
         s.store.log_file_gz_len(log_file).unwrap(),
         Some(gzipped.len() as i64)
     );
+    // A segment of another database in its place (another token) is refused, not read.
+    let mut bytes = std::fs::read(&segment_file).unwrap();
+    bytes[base as usize - 2] ^= 1;
+    std::fs::write(&segment_file, &bytes).unwrap();
+    let fresh = Store::open_read_only(&s.path).unwrap();
+    let err = fresh.events(&q).unwrap_err();
+    assert!(err.to_string().contains("another database"), "{err}");
     // Without its segment, a stored file is an error, not a panic or wrong bytes.
     std::fs::remove_file(&segment_file).unwrap();
     let fresh = Store::open_read_only(&s.path).unwrap();
     let err = fresh.events(&q).unwrap_err();
     assert!(matches!(err, StoreError::Segment(..)), "{err}");
+    assert!(
+        err.to_string().contains("copy or move them with it"),
+        "{err}"
+    );
+}
+
+/// A database of schema 7 (bytes in `log_files.gz`, an `event_id` column) read by a build
+/// that cannot migrate it (a read-only open): its events read back as before.
+#[test]
+fn a_database_from_before_log_segments_reads_back_without_migrating() {
+    let mut s = setup();
+    let gzipped = gz(TEXT.as_bytes());
+    let rows = rows();
+    let pending = s.store.pending_files(&s.import, -1, 10).unwrap();
+    let write = FileWrite {
+        file_no: pending[0].file_no,
+        gz: LogBytes::Held(&gzipped),
+        events: &rows,
+        strings: STRINGS,
+        failure: None,
+    };
+    assert!(s
+        .store
+        .write_files(&s.import, OWNER, s.eds, &[write], 4_000)
+        .unwrap());
+    drop(s.store);
+    let conn = rusqlite::Connection::open(&s.path).unwrap();
+    conn.execute_batch(
+        "ALTER TABLE log_files DROP COLUMN segment; ALTER TABLE log_files DROP COLUMN seg_offset; \
+         ALTER TABLE log_files DROP COLUMN gz_len; DROP TABLE log_segments; \
+         ALTER TABLE events ADD COLUMN event_id TEXT; UPDATE log_files SET key = 'p1/a'; \
+         PRAGMA user_version = 7;",
+    )
+    .unwrap();
+    drop(conn);
+    let old = Store::open_read_only(&s.path).unwrap();
+    let q = EventQuery {
+        limit: 10,
+        ..Default::default()
+    };
+    let events = old.events(&q).unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].raw, br#"{"eventID":"e2","x":"two"}"#);
+    assert_eq!(events[1].key, "p1/a");
+    // Opened for writing, it migrates and reads the same.
+    let migrated = Store::open(&s.path).unwrap();
+    assert_eq!(migrated.schema_version().unwrap(), 8);
+    assert_eq!(migrated.events(&q).unwrap(), events);
 }
 
 /// `rm t.db*` leaves the `-logs` folder (a directory): a new database at the same path takes
@@ -430,9 +489,10 @@ fn a_new_database_replaces_the_segments_a_deleted_one_left() {
     let store = Store::open(&path).unwrap();
     let new = store.new_segment("imp-new", 0).unwrap();
     assert_eq!(new.num(), 1);
-    assert_eq!(new.append(b"new").unwrap(), 0);
-    let file = dir.path().join("t.db-logs/00000001.seg");
-    assert_eq!(std::fs::read(file).unwrap(), b"new");
+    let at = new.append(b"new").unwrap();
+    let file = std::fs::read(dir.path().join("t.db-logs/00000001.seg")).unwrap();
+    assert_eq!(file.len() as u64, at + 3);
+    assert!(file.starts_with(b"trailport log segment ") && file.ends_with(b"\nnew"));
 }
 
 #[test]

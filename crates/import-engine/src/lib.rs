@@ -88,6 +88,9 @@ impl Engine {
     ) -> Result<Vec<StoredEvent>, EngineError> {
         use lake_sql::record::{json, Record};
         let mut found = Vec::new();
+        if q.limit == 0 {
+            return Ok(found);
+        }
         let mut page = EventQuery {
             limit: 1000,
             ..q.clone()

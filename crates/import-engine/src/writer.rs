@@ -42,9 +42,10 @@ impl Queued {
     }
 
     /// A file made ready for the queue: its text let go of and, when it has events to store
-    /// and `segment` takes them, its gzip bytes appended there and let go of too, so a file
-    /// waiting for the writer holds only its event index. (Bytes that could not be appended
-    /// stay held and are stored in the database.)
+    /// and `segment` takes them, its gzip bytes appended there and let go of too (a file
+    /// without events lets go of them at once: they are not stored), so a file waiting for
+    /// the writer holds only its event index. Bytes that could not be appended (a full disk,
+    /// say) stay held and are stored in the database instead.
     pub fn stored(task: FileTask, mut file: ParsedFile, segment: Option<&Arc<Segment>>) -> Queued {
         file.release_text();
         let stats = stats_of(&file);
@@ -60,7 +61,8 @@ impl Queued {
             _ => None,
         };
         let append_ns = started.elapsed().as_nanos() as u64;
-        if appended.is_some() {
+        // A file without events keeps no bytes in the store either way.
+        if appended.is_some() || file.events.is_empty() {
             file.release_original();
         }
         Queued {
