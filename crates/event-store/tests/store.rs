@@ -338,12 +338,27 @@ fn a_file_is_written_exactly_once_and_read_back_byte_exact() {
     assert_eq!(s.store.event_count(Some(s.eds)).unwrap(), 2);
 }
 
+/// Commits the import's first pending file, holding `TEXT`'s two events, with its bytes `gz`.
+fn commit_first_file(s: &mut Setup, gz: LogBytes<'_>) {
+    let rows = rows();
+    let pending = s.store.pending_files(&s.import, -1, 10).unwrap();
+    let write = FileWrite {
+        file_no: pending[0].file_no,
+        gz,
+        events: &rows,
+        strings: STRINGS,
+        failure: None,
+    };
+    assert!(s
+        .store
+        .write_files(&s.import, OWNER, s.eds, &[write], 4_000)
+        .unwrap());
+}
+
 #[test]
 fn bytes_appended_to_a_segment_are_read_back_byte_exact() {
     let mut s = setup();
     let gzipped = gz(TEXT.as_bytes());
-    let rows = rows();
-    let pending = s.store.pending_files(&s.import, -1, 10).unwrap();
     let segment = s.store.new_segment(&s.import, 3_500).unwrap();
     let segment_file = s
         .path
@@ -366,21 +381,14 @@ fn bytes_appended_to_a_segment_are_read_back_byte_exact() {
         let db = std::fs::metadata(&s.path).unwrap().len();
         db + base + 11 + gzipped.len() as u64
     });
-    let write = FileWrite {
-        file_no: pending[0].file_no,
-        gz: LogBytes::Appended {
+    commit_first_file(
+        &mut s,
+        LogBytes::Appended {
             segment: &segment,
             offset,
             len: gzipped.len() as u64,
         },
-        events: &rows,
-        strings: STRINGS,
-        failure: None,
-    };
-    assert!(s
-        .store
-        .write_files(&s.import, OWNER, s.eds, &[write], 4_000)
-        .unwrap());
+    );
     let q = EventQuery {
         limit: 10,
         ..Default::default()
@@ -435,19 +443,7 @@ fn bytes_appended_to_a_segment_are_read_back_byte_exact() {
 fn a_database_from_before_log_segments_reads_back_without_migrating() {
     let mut s = setup();
     let gzipped = gz(TEXT.as_bytes());
-    let rows = rows();
-    let pending = s.store.pending_files(&s.import, -1, 10).unwrap();
-    let write = FileWrite {
-        file_no: pending[0].file_no,
-        gz: LogBytes::Held(&gzipped),
-        events: &rows,
-        strings: STRINGS,
-        failure: None,
-    };
-    assert!(s
-        .store
-        .write_files(&s.import, OWNER, s.eds, &[write], 4_000)
-        .unwrap());
+    commit_first_file(&mut s, LogBytes::Held(&gzipped));
     drop(s.store);
     let conn = rusqlite::Connection::open(&s.path).unwrap();
     conn.execute_batch(
