@@ -162,7 +162,7 @@ impl Run<'_> {
                 .text
                 .get(event.offset as usize..(event.offset + event.len) as usize)
                 .expect("an event's span lies in its file's text");
-            self.writer.push(&dir, text.to_string())?;
+            self.writer.push(&dir, text)?;
         }
         Ok(())
     }

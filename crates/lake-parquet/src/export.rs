@@ -71,7 +71,7 @@ pub fn export(
         }
         let dir = &current.as_ref().expect("set above").1;
         let text = std::str::from_utf8(ev.raw).map_err(|_| ExportError::NotUtf8)?;
-        writer.push(dir, text.to_string())?;
+        writer.push(dir, text)?;
         events += 1;
         if events.is_multiple_of(65_536) {
             progress(events);

@@ -151,10 +151,11 @@ pub struct Writer {
     opts: WriteOptions,
     tx: Option<std::sync::mpsc::SyncSender<Msg>>,
     thread: Option<std::thread::JoinHandle<Result<Vec<WrittenFile>, WriteError>>>,
-    /// Rows waiting to be converted, all of `pending_dir`.
-    pending: Vec<String>,
+    /// Rows waiting to be converted, all of `pending_dir`: their text one after the other,
+    /// and where each ends (one copy per record, no allocation per record).
+    pending: String,
+    pending_ends: Vec<usize>,
     pending_dir: Option<String>,
-    pending_bytes: usize,
 }
 
 /// The file-writing side: the open file and what has been written.
@@ -210,23 +211,23 @@ impl Writer {
             opts,
             tx: Some(tx),
             thread: Some(thread),
-            pending: Vec::new(),
+            pending: String::new(),
+            pending_ends: Vec::new(),
             pending_dir: None,
-            pending_bytes: 0,
         })
     }
 
     /// Appends one record of the partition folder `dir`. Records must come sorted by
     /// folder (all of one folder together) and, within a folder, by eventTime.
-    pub fn push(&mut self, dir: &str, record: String) -> Result<(), WriteError> {
+    pub fn push(&mut self, dir: &str, record: &str) -> Result<(), WriteError> {
         if self.pending_dir.as_deref() != Some(dir) {
             self.flush_pending()?;
             self.send(Msg::EndFile)?;
             self.pending_dir = Some(dir.to_string());
         }
-        self.pending_bytes += record.len();
-        self.pending.push(record);
-        if self.pending_bytes >= self.opts.chunk_bytes {
+        self.pending.push_str(record);
+        self.pending_ends.push(self.pending.len());
+        if self.pending.len() >= self.opts.chunk_bytes {
             self.flush_pending()?;
         }
         Ok(())
@@ -266,16 +267,25 @@ impl Writer {
 
     /// Converts the pending records (in parallel) and hands them to the writing thread.
     fn flush_pending(&mut self) -> Result<(), WriteError> {
-        if self.pending.is_empty() {
+        if self.pending_ends.is_empty() {
             return Ok(());
         }
         let dir = self
             .pending_dir
             .clone()
             .expect("pending rows have a folder");
-        let rows = std::mem::take(&mut self.pending);
-        self.pending_bytes = 0;
-        let mut chunks: Vec<&[String]> = Vec::new();
+        let text = std::mem::take(&mut self.pending);
+        let ends = std::mem::take(&mut self.pending_ends);
+        let mut start = 0;
+        let rows: Vec<&str> = ends
+            .iter()
+            .map(|&end| {
+                let row = &text[start..end];
+                start = end;
+                row
+            })
+            .collect();
+        let mut chunks: Vec<&[&str]> = Vec::new();
         let (mut start, mut bytes) = (0, 0);
         for (i, r) in rows.iter().enumerate() {
             if i > start
@@ -287,7 +297,7 @@ impl Writer {
             bytes += r.len();
         }
         chunks.push(&rows[start..]);
-        let convert = |c: &&[String]| to_batch(&c.iter().map(String::as_str).collect::<Vec<_>>());
+        let convert = |c: &&[&str]| to_batch(c);
         // On a rayon thread (a sink writing early, holding its lock), convert here: a nested
         // parallel job would let this thread pick up other work meanwhile, and that work may
         // want the same lock.
@@ -298,6 +308,11 @@ impl Writer {
         };
         drop(chunks);
         drop(rows);
+        // The buffer's room is kept for the next rows.
+        self.pending = text;
+        self.pending.clear();
+        self.pending_ends = ends;
+        self.pending_ends.clear();
         for batch in batches {
             self.send(Msg::Batch(dir.clone(), batch?))?;
         }

@@ -537,9 +537,9 @@ fn an_abandoned_writer_leaves_the_previous_run_alone() {
         WriteOptions::default(),
     )
     .unwrap();
-    w.push(folder, record("2024-02-01T00:00:00Z")).unwrap();
+    w.push(folder, &record("2024-02-01T00:00:00Z")).unwrap();
     w.end_file().unwrap();
-    w.push(folder, record("2024-02-01T00:00:01Z")).unwrap();
+    w.push(folder, &record("2024-02-01T00:00:01Z")).unwrap();
     assert_eq!(w.finish().unwrap().len(), 2);
     let before = files(dir.path());
     assert_eq!(before.len(), 2);
@@ -549,7 +549,7 @@ fn an_abandoned_writer_leaves_the_previous_run_alone() {
         ..Default::default()
     };
     let mut w = Writer::new(out, "part-0000000000000001".into(), eager).unwrap();
-    w.push(folder, record("2024-02-01T00:00:02Z")).unwrap();
+    w.push(folder, &record("2024-02-01T00:00:02Z")).unwrap();
     drop(w);
     assert_eq!(files(dir.path()), before);
     let rows = read(dir.path());
