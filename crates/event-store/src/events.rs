@@ -14,7 +14,7 @@ const TEXT_CACHE_BYTES: usize = 64 << 20;
 /// about once.
 #[derive(Default)]
 pub(crate) struct TextCache {
-    files: Vec<(i64, Vec<u8>)>,
+    files: Vec<(i64, std::sync::Arc<Vec<u8>>)>,
     bytes: usize,
 }
 
@@ -140,13 +140,15 @@ impl Store {
         let mut rows = stmt.query(params![eds_num, start_ms, end_ms])?;
         while let Some(r) = rows.next()? {
             let (log_file, offset, len): (i64, usize, usize) = (r.get(3)?, r.get(4)?, r.get(5)?);
-            let raw = self.record_bytes(log_file, offset, len)?;
+            // The record is borrowed from the cached file, not copied.
+            let text = self.cached_text(log_file)?;
+            let raw = record_of(&text, log_file, offset, len)?;
             let (account, region): (Option<String>, Option<String>) = (r.get(0)?, r.get(1)?);
             let event = PartitionedEvent {
                 account: account.as_deref(),
                 region: region.as_deref(),
                 time_ms: r.get(2)?,
-                raw: &raw,
+                raw,
             };
             if let Err(e) = each(&event) {
                 return Ok(Err(e));
@@ -195,26 +197,27 @@ impl Store {
         offset: usize,
         len: usize,
     ) -> Result<Vec<u8>, StoreError> {
+        let text = self.cached_text(log_file)?;
+        record_of(&text, log_file, offset, len).map(<[u8]>::to_vec)
+    }
+
+    /// The inflated text of a stored log file, through the cache of inflated files.
+    fn cached_text(&self, log_file: i64) -> Result<std::sync::Arc<Vec<u8>>, StoreError> {
         let mut cache = self.texts.borrow_mut();
-        match cache.files.iter().position(|(n, _)| *n == log_file) {
-            Some(i) => {
-                let hit = cache.files.remove(i);
-                cache.files.push(hit);
-            }
-            None => {
-                let text = self.log_file_text(log_file)?;
-                cache.bytes += text.len();
-                cache.files.push((log_file, text));
-                while cache.bytes > TEXT_CACHE_BYTES && cache.files.len() > 1 {
-                    let (_, old) = cache.files.remove(0);
-                    cache.bytes -= old.len();
-                }
-            }
+        if let Some(i) = cache.files.iter().position(|(n, _)| *n == log_file) {
+            let hit = cache.files.remove(i);
+            let text = hit.1.clone();
+            cache.files.push(hit);
+            return Ok(text);
         }
-        let (_, text) = cache.files.last().expect("just cached");
-        text.get(offset..offset + len)
-            .map(<[u8]>::to_vec)
-            .ok_or_else(|| StoreError::LogFile(log_file, "record span out of range".into()))
+        let text = std::sync::Arc::new(self.log_file_text(log_file)?);
+        cache.bytes += text.len();
+        cache.files.push((log_file, text.clone()));
+        while cache.bytes > TEXT_CACHE_BYTES && cache.files.len() > 1 {
+            let (_, old) = cache.files.remove(0);
+            cache.bytes -= old.len();
+        }
+        Ok(text)
     }
 
     /// The compressed size of a stored log file, if there is one of that number.
@@ -264,4 +267,12 @@ impl Store {
             .map_err(|e| StoreError::LogFile(log_file, e.to_string()))?;
         Ok(text)
     }
+}
+
+/// The span `offset .. offset + len` of a log file's text.
+fn record_of(text: &[u8], log_file: i64, offset: usize, len: usize) -> Result<&[u8], StoreError> {
+    offset
+        .checked_add(len)
+        .and_then(|end| text.get(offset..end))
+        .ok_or_else(|| StoreError::LogFile(log_file, "record span out of range".into()))
 }

@@ -225,6 +225,12 @@ impl Writer {
             self.send(Msg::EndFile)?;
             self.pending_dir = Some(dir.to_string());
         }
+        if self.pending.is_empty() {
+            // Room for a chunk and the record that ends it (records are at most 256 KB), so
+            // the buffer, kept from chunk to chunk, never doubles past it.
+            self.pending
+                .reserve_exact(self.opts.chunk_bytes + (256 << 10).max(record.len()));
+        }
         self.pending.push_str(record);
         self.pending_ends.push(self.pending.len());
         if self.pending.len() >= self.opts.chunk_bytes {
@@ -308,7 +314,7 @@ impl Writer {
         };
         drop(chunks);
         drop(rows);
-        // The buffer's room is kept for the next rows.
+        // The buffers' room is kept for the next chunk.
         self.pending = text;
         self.pending.clear();
         self.pending_ends = ends;
