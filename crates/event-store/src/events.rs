@@ -4,18 +4,57 @@ use crate::{Store, StoreError};
 use flate2::read::MultiGzDecoder;
 use rusqlite::params;
 use std::io::Read;
+use std::sync::Arc;
 
 /// How many bytes of inflated log files a store keeps for reading records (at least one file
 /// whatever its size).
-const TEXT_CACHE_BYTES: usize = 64 << 20;
+pub const TEXT_CACHE_BYTES: usize = 64 << 20;
 
-/// The log files last inflated, least recently used first, within [`TEXT_CACHE_BYTES`]. Reads
-/// in time order move across the few files whose records overlap in time, so each is inflated
-/// about once.
-#[derive(Default)]
-pub(crate) struct TextCache {
-    files: Vec<(i64, std::sync::Arc<Vec<u8>>)>,
+/// Inflated log files by number, least recently used first, within a byte limit (at least one
+/// file whatever its size). Reads in time order move across the few files whose records
+/// overlap in time, so each is inflated about once.
+#[derive(Debug)]
+pub struct TextCache {
+    files: Vec<(i64, Arc<Vec<u8>>)>,
     bytes: usize,
+    limit: usize,
+}
+
+impl Default for TextCache {
+    fn default() -> Self {
+        TextCache::new(TEXT_CACHE_BYTES)
+    }
+}
+
+impl TextCache {
+    /// An empty cache of at most `limit` bytes (and at least one file).
+    pub fn new(limit: usize) -> TextCache {
+        TextCache {
+            files: Vec::new(),
+            bytes: 0,
+            limit,
+        }
+    }
+
+    /// Log file `num`'s text, if held; it becomes the most recently used.
+    pub fn get(&mut self, num: i64) -> Option<Arc<Vec<u8>>> {
+        let i = self.files.iter().position(|(n, _)| *n == num)?;
+        let hit = self.files.remove(i);
+        let text = hit.1.clone();
+        self.files.push(hit);
+        Some(text)
+    }
+
+    /// Holds log file `num`'s text as the most recently used, dropping the least recently
+    /// used beyond the limit.
+    pub fn insert(&mut self, num: i64, text: Arc<Vec<u8>>) {
+        self.bytes += text.len();
+        self.files.push((num, text));
+        while self.bytes > self.limit && self.files.len() > 1 {
+            let (_, old) = self.files.remove(0);
+            self.bytes -= old.len();
+        }
+    }
 }
 
 /// Which events to read.
@@ -202,21 +241,13 @@ impl Store {
     }
 
     /// The inflated text of a stored log file, through the cache of inflated files.
-    fn cached_text(&self, log_file: i64) -> Result<std::sync::Arc<Vec<u8>>, StoreError> {
+    fn cached_text(&self, log_file: i64) -> Result<Arc<Vec<u8>>, StoreError> {
         let mut cache = self.texts.borrow_mut();
-        if let Some(i) = cache.files.iter().position(|(n, _)| *n == log_file) {
-            let hit = cache.files.remove(i);
-            let text = hit.1.clone();
-            cache.files.push(hit);
+        if let Some(text) = cache.get(log_file) {
             return Ok(text);
         }
-        let text = std::sync::Arc::new(self.log_file_text(log_file)?);
-        cache.bytes += text.len();
-        cache.files.push((log_file, text.clone()));
-        while cache.bytes > TEXT_CACHE_BYTES && cache.files.len() > 1 {
-            let (_, old) = cache.files.remove(0);
-            cache.bytes -= old.len();
-        }
+        let text = Arc::new(self.log_file_text(log_file)?);
+        cache.insert(log_file, text.clone());
         Ok(text)
     }
 

@@ -29,7 +29,9 @@ mod write;
 
 pub use eds::{BillingMode, EventDataStore, EventDataStoreStatus, NewEventDataStore};
 pub use error::StoreError;
-pub use events::{EventQuery, PartitionValues, PartitionedEvent, StoredEvent};
+pub use events::{
+    EventQuery, PartitionValues, PartitionedEvent, StoredEvent, TextCache, TEXT_CACHE_BYTES,
+};
 pub use imports::{
     FailureRecord, FailureStatus, ImportFilter, ImportRecord, ImportStatistics, ImportStatus,
     NewImport, PendingFile,

@@ -22,6 +22,7 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct Segment {
     num: i64,
+    path: PathBuf,
     file: File,
     /// Where the next append goes.
     end: AtomicU64,
@@ -42,8 +43,10 @@ impl Segment {
     }
 
     /// Makes every append so far durable.
-    pub fn sync(&self) -> io::Result<()> {
-        self.file.sync_data()
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.file
+            .sync_data()
+            .map_err(|e| StoreError::Segment(self.path.display().to_string(), e))
     }
 }
 
@@ -110,6 +113,7 @@ impl Store {
         let file = created.map_err(|e| StoreError::Segment(path.display().to_string(), e))?;
         Ok(Arc::new(Segment {
             num,
+            path,
             file,
             end: AtomicU64::new(head.len() as u64),
         }))
@@ -158,6 +162,18 @@ impl Store {
             }
         };
         drop(files);
+        // A range the file does not hold (a damaged row) is an error, never an allocation of
+        // whatever length the row says. (Segments only grow, so the length is looked at now.)
+        let size = file
+            .metadata()
+            .map_err(|e| StoreError::Segment(path().display().to_string(), e))?
+            .len();
+        if offset.checked_add(len as u64).is_none_or(|end| end > size) {
+            return Err(StoreError::Segment(
+                path().display().to_string(),
+                io::Error::other(format!("bytes {offset}+{len} lie past its end ({size})")),
+            ));
+        }
         let mut bytes = vec![0; len];
         file.read_exact_at(&mut bytes, offset)
             .map_err(|e| StoreError::Segment(path().display().to_string(), e))?;

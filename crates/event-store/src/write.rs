@@ -74,9 +74,7 @@ impl Store {
         for f in files {
             if let LogBytes::Appended { segment, .. } = f.gz {
                 if !f.events.is_empty() && !synced.contains(&segment.num()) {
-                    segment
-                        .sync()
-                        .map_err(|e| StoreError::Segment(format!("{}", segment.num()), e))?;
+                    segment.sync()?;
                     synced.push(segment.num());
                 }
             }

@@ -419,6 +419,19 @@ fn bytes_appended_to_a_segment_are_read_back_byte_exact() {
         s.store.log_file_gz_len(log_file).unwrap(),
         Some(gzipped.len() as i64)
     );
+    // A row naming bytes past the segment's end (a damaged database) is an error, not an
+    // allocation of whatever it says.
+    let conn = rusqlite::Connection::open(&s.path).unwrap();
+    conn.execute("UPDATE log_files SET gz_len = 1 << 50", [])
+        .unwrap();
+    let err = Store::open_read_only(&s.path)
+        .unwrap()
+        .events(&q)
+        .unwrap_err();
+    assert!(err.to_string().contains("past its end"), "{err}");
+    conn.execute("UPDATE log_files SET gz_len = ?1", [gzipped.len() as i64])
+        .unwrap();
+    drop(conn);
     // A segment of another database in its place (another token) is refused, not read.
     let mut bytes = std::fs::read(&segment_file).unwrap();
     bytes[base as usize - 2] ^= 1;

@@ -226,10 +226,10 @@ impl Writer {
             self.pending_dir = Some(dir.to_string());
         }
         if self.pending.is_empty() {
-            // Room for a chunk and the record that ends it (records are at most 256 KB), so
-            // the buffer, kept from chunk to chunk, never doubles past it.
-            self.pending
-                .reserve_exact(self.opts.chunk_bytes + (256 << 10).max(record.len()));
+            // Room for a chunk and the record that ends it (the import keeps none larger),
+            // so the buffer, kept from chunk to chunk, never doubles past it.
+            let last = trail_ingest::MAX_RECORD_BYTES.max(record.len());
+            self.pending.reserve_exact(self.opts.chunk_bytes + last);
         }
         self.pending.push_str(record);
         self.pending_ends.push(self.pending.len());

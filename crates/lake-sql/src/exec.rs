@@ -137,19 +137,16 @@ struct RowCache {
     record: Option<Record>,
 }
 
-/// How many bytes of inflated log files a query keeps (at least one file whatever its size).
-const TEXT_CACHE_BYTES: usize = 64 << 20;
 /// Log files at most this large (compressed) are inflated ahead, on a second thread.
 const READ_AHEAD_MAX_GZ: i64 = 8 << 20;
 
-/// The inflated log files a query reads, least recently used first, within
-/// [`TEXT_CACHE_BYTES`]. A scan reads the files of a store mostly in order, so while the
-/// query works on one file a helper thread inflates the next: the second core inflates while
-/// the first parses.
+/// The inflated log files a query reads, least recently used first, within the store's
+/// [`TEXT_CACHE_BYTES`](event_store::TEXT_CACHE_BYTES). A scan reads the files of a store
+/// mostly in order, so while the query works on one file a helper thread inflates the next:
+/// the second core inflates while the first parses.
 struct Texts {
     reader: Store,
-    files: Vec<(i64, Arc<Vec<u8>>)>,
-    bytes: usize,
+    files: event_store::TextCache,
     ahead: Option<ReadAhead>,
 }
 
@@ -201,17 +198,13 @@ impl Texts {
         });
         Texts {
             reader,
-            files: Vec::new(),
-            bytes: 0,
+            files: event_store::TextCache::default(),
             ahead,
         }
     }
 
     fn text(&mut self, log_file: i64) -> Result<Arc<Vec<u8>>, event_store::StoreError> {
-        if let Some(i) = self.files.iter().position(|(n, _)| *n == log_file) {
-            let hit = self.files.remove(i);
-            let text = hit.1.clone();
-            self.files.push(hit);
+        if let Some(text) = self.files.get(log_file) {
             return Ok(text);
         }
         let mut text = None;
@@ -232,12 +225,7 @@ impl Texts {
             Some(t) => t,
             None => Arc::new(self.reader.log_file_text(log_file)?),
         };
-        self.bytes += text.len();
-        self.files.push((log_file, text.clone()));
-        while self.bytes > TEXT_CACHE_BYTES && self.files.len() > 1 {
-            let (_, old) = self.files.remove(0);
-            self.bytes -= old.len();
-        }
+        self.files.insert(log_file, text.clone());
         Ok(text)
     }
 }

@@ -153,16 +153,17 @@ impl ParsedFile {
     /// little, so many can wait. [`ParsedFile::raw`] is empty afterwards.
     pub fn release_text(&mut self) {
         self.text = String::new();
-        let left = self.memory();
-        if let Some(r) = &mut self.reservation {
-            r.shrink_to(left);
-        }
+        self.shrink_reservation();
     }
 
     /// Lets go of the object's bytes once they are kept elsewhere, and shrinks the file's
     /// memory reservation to what is left.
     pub fn release_original(&mut self) {
         self.original = Vec::new();
+        self.shrink_reservation();
+    }
+
+    fn shrink_reservation(&mut self) {
         let left = self.memory();
         if let Some(r) = &mut self.reservation {
             r.shrink_to(left);
