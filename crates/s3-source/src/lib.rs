@@ -38,7 +38,8 @@ pub struct S3Options {
     pub credentials: Option<(String, String)>,
     /// Checksums only where the protocol requires them, for stores that get them wrong.
     pub relaxed_checksums: bool,
-    /// Objects in flight at once; 0 means the default (16).
+    /// Requests in flight at once: objects fetched while ingesting, folders listed while
+    /// discovering; 0 means the default (16).
     pub concurrency: usize,
     /// Keys per list page to ask for; `None` leaves it to the server (1,000 on S3).
     pub max_keys: Option<i32>,
@@ -449,6 +450,10 @@ impl ObjectSource for S3Source {
             )
             .map(|_| ())
             .map_err(|e| write_error(key, e))
+    }
+
+    fn list_concurrency(&self) -> usize {
+        self.concurrency
     }
 
     fn fetch_concurrency(&self) -> usize {

@@ -391,6 +391,11 @@ fn the_concurrent_fetch_path_is_what_ingest_uses() {
     )
     .unwrap();
     assert_eq!(src.fetch_concurrency(), 8);
+    assert_eq!(
+        src.list_concurrency(),
+        8,
+        "lists run as many at once as fetches"
+    );
     let size = log(5).len() as u64;
     let objects: Vec<(String, u64)> = keys.iter().map(|k| (k.clone(), size)).collect();
     let mut seen = vec![false; keys.len()];

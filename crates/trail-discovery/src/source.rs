@@ -58,6 +58,13 @@ pub trait ObjectSource: Send + Sync {
             format!("{key}: this bucket cannot be written"),
         ))
     }
+    /// How many folders a walk lists at once: the one it is at and those it visits next.
+    /// 1 (local sources, where a list is a directory read) lists one at a time; a remote
+    /// source, where each list is a round trip, lists several so that a bucket of thousands
+    /// of day folders is not walked one round trip after another.
+    fn list_concurrency(&self) -> usize {
+        1
+    }
     /// How many objects to keep in flight ahead of the parsers. 0 (local sources) means the
     /// parsers read each object themselves; a remote source fetches many at once through
     /// [`ObjectSource::fetch_many`] so that latency does not idle the cores.

@@ -4,9 +4,10 @@ use crate::key::{
     delivery_stamp, folder_days, has_segment, is_account_folder, last_segment, AWSLOGS_SEGMENT,
     CLOUDTRAIL_SEGMENT,
 };
-use crate::{DiscoveryError, ObjectMeta, ObjectSource, SourceError};
+use crate::{DiscoveryError, Listing, ObjectMeta, ObjectSource, SourceError};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How deep the default scope looks for a `CloudTrail` folder before giving up on a branch.
 const MAX_DEPTH_TO_CLOUDTRAIL: usize = 12;
@@ -160,6 +161,10 @@ impl Scope {
 /// so a trail's digests and other services' logs beside it are not read. Folders whose date
 /// lies outside `range` are pruned without being listed, then files are kept by the delivery
 /// stamp in their names. Keys ending in `/` are skipped.
+///
+/// A source that lists several folders at once ([`ObjectSource::list_concurrency`]) has the
+/// folders the walk visits next listed while it lists the one it is at; `on_found` still sees
+/// them one by one, in key order, on the caller's thread.
 pub fn discover<B>(
     source: &dyn ObjectSource,
     prefix: &str,
@@ -185,79 +190,135 @@ pub fn discover_days<B>(
         prefix.to_string()
     };
     let mut stats = DiscoveryStats::default();
-    // Depth-first in key order: a stack of (folder, scope).
-    let mut stack = vec![(root.clone(), Scope::of_prefix(&root))];
-    while let Some((folder, scope)) = stack.pop() {
-        stats.list_calls += 1;
-        let listing = match source.list(&folder, "/") {
-            Ok(listing) => listing,
-            Err(error) if folder == root => {
-                return Err(DiscoveryError::List {
-                    bucket: source.bucket().to_string(),
-                    prefix: folder,
-                    source: error,
-                })
-            }
-            Err(error) => {
-                let found = Found::Unlistable {
-                    prefix: folder,
-                    error,
-                };
-                if let ControlFlow::Break(b) = on_found(found) {
-                    return Ok(Walked {
-                        stats,
-                        stopped: Some(b),
-                    });
+    let ahead = source.list_concurrency().max(1);
+    let running = AtomicUsize::new(0);
+    std::thread::scope(|threads| {
+        // Depth-first in key order: a stack of the folders still to visit, the next on top.
+        let mut stack = vec![Pending {
+            folder: root.clone(),
+            scope: Scope::of_prefix(&root),
+            listing: None,
+        }];
+        // Lists running ahead of the walk: at most `ahead`, counting the walk's own. Their
+        // answers wait on the stack until the walk comes to them, at most `held` of them, so a
+        // walk ahead holds a few folders' listings, never the bucket's.
+        let running = &running;
+        let held = 4 * ahead;
+        let mut started = 0;
+        while let Some(next) = stack.pop() {
+            let Pending {
+                folder,
+                scope,
+                listing,
+            } = next;
+            stats.list_calls += 1;
+            let listing = match listing {
+                Some(list) => {
+                    started -= 1;
+                    list.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
                 }
-                continue;
-            }
-        };
-        if scope.takes_files() {
-            let mut kept = Vec::new();
-            for obj in listing.objects {
-                if obj.key.ends_with('/') {
-                    stats.folder_markers += 1;
-                } else if range.admits_file(file_name(&obj.key)) {
-                    stats.files_found += 1;
-                    stats.bytes_found += obj.size;
-                    kept.push(obj);
-                } else {
-                    stats.files_out_of_range += 1;
-                }
-            }
-            if !kept.is_empty() {
-                stats.prefixes_found += 1;
-                let found = Found::Folder(DiscoveredPrefix {
-                    prefix: folder.clone(),
-                    objects: kept,
-                });
-                if let ControlFlow::Break(b) = on_found(found) {
-                    return Ok(Walked {
-                        stats,
-                        stopped: Some(b),
-                    });
-                }
-            }
-        }
-        for child in listing.common_prefixes.into_iter().rev() {
-            let Some(child_scope) = scope.of_child(&folder, &child) else {
-                continue;
+                None => source.list(&folder, "/"),
             };
-            if child_scope.takes_files() && !range.admits_folder(&child) {
-                continue;
+            let listing = match listing {
+                Ok(listing) => listing,
+                Err(error) if folder == root => {
+                    return Err(DiscoveryError::List {
+                        bucket: source.bucket().to_string(),
+                        prefix: folder,
+                        source: error,
+                    })
+                }
+                Err(error) => {
+                    let found = Found::Unlistable {
+                        prefix: folder,
+                        error,
+                    };
+                    if let ControlFlow::Break(b) = on_found(found) {
+                        return Ok(Walked {
+                            stats,
+                            stopped: Some(b),
+                        });
+                    }
+                    continue;
+                }
+            };
+            if scope.takes_files() {
+                let mut kept = Vec::new();
+                for obj in listing.objects {
+                    if obj.key.ends_with('/') {
+                        stats.folder_markers += 1;
+                    } else if range.admits_file(file_name(&obj.key)) {
+                        stats.files_found += 1;
+                        stats.bytes_found += obj.size;
+                        kept.push(obj);
+                    } else {
+                        stats.files_out_of_range += 1;
+                    }
+                }
+                if !kept.is_empty() {
+                    stats.prefixes_found += 1;
+                    let found = Found::Folder(DiscoveredPrefix {
+                        prefix: folder.clone(),
+                        objects: kept,
+                    });
+                    if let ControlFlow::Break(b) = on_found(found) {
+                        return Ok(Walked {
+                            stats,
+                            stopped: Some(b),
+                        });
+                    }
+                }
             }
-            let is_day = folder_days(&child)
-                .is_some_and(|(lo, hi)| hi.signed_duration_since(lo).num_days() == 1);
-            if is_day && !wanted(&child) {
-                continue;
+            for child in listing.common_prefixes.into_iter().rev() {
+                let Some(child_scope) = scope.of_child(&folder, &child) else {
+                    continue;
+                };
+                if child_scope.takes_files() && !range.admits_folder(&child) {
+                    continue;
+                }
+                let is_day = folder_days(&child)
+                    .is_some_and(|(lo, hi)| hi.signed_duration_since(lo).num_days() == 1);
+                if is_day && !wanted(&child) {
+                    continue;
+                }
+                stack.push(Pending {
+                    folder: child,
+                    scope: child_scope,
+                    listing: None,
+                });
             }
-            stack.push((child, child_scope));
+            // Every folder on the stack will be visited, so listing the next ones now is never
+            // wasted; the walk still hands them over one by one, in key order. (A walk that
+            // breaks off still waits, at its end, for the lists it started.)
+            for pending in stack.iter_mut().rev().skip(1).take(held) {
+                if started >= held || running.load(Ordering::SeqCst) + 1 >= ahead {
+                    break;
+                }
+                if pending.listing.is_none() {
+                    let folder = pending.folder.clone();
+                    running.fetch_add(1, Ordering::SeqCst);
+                    pending.listing = Some(threads.spawn(move || {
+                        let listing = source.list(&folder, "/");
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        listing
+                    }));
+                    started += 1;
+                }
+            }
         }
-    }
-    Ok(Walked {
-        stats,
-        stopped: None,
+        Ok(Walked {
+            stats,
+            stopped: None,
+        })
     })
+}
+
+/// A folder the walk has still to visit, and its listing if it was started ahead of the walk.
+struct Pending<'scope> {
+    folder: String,
+    scope: Scope,
+    listing: Option<std::thread::ScopedJoinHandle<'scope, Result<Listing, SourceError>>>,
 }
 
 fn file_name(key: &str) -> &str {

@@ -646,3 +646,112 @@ fn a_folder_that_cannot_be_listed_is_reported_and_the_rest_walked() {
     })
     .is_err());
 }
+
+/// A source that lists `ahead` folders at once, and counts how many lists run together. A
+/// list of `first` waits (up to a deadline) until a list of `second` has begun: it returns
+/// only if the walk lists ahead of itself.
+struct ListsAhead {
+    inner: MemorySource,
+    ahead: usize,
+    gate: Option<(&'static str, &'static str)>,
+    state: std::sync::Mutex<Lists>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Lists {
+    running: usize,
+    most: usize,
+    started: Vec<String>,
+    /// The gate's deadline passed: `second` was not listed while `first` was.
+    timed_out: bool,
+}
+
+impl ListsAhead {
+    fn new(ahead: usize, gate: Option<(&'static str, &'static str)>) -> Self {
+        ListsAhead {
+            inner: bucket(),
+            ahead,
+            gate,
+            state: Default::default(),
+            changed: Default::default(),
+        }
+    }
+}
+
+impl ObjectSource for ListsAhead {
+    fn bucket(&self) -> &str {
+        self.inner.bucket()
+    }
+    fn list_concurrency(&self) -> usize {
+        self.ahead
+    }
+    fn list(&self, prefix: &str, delimiter: &str) -> Result<Listing, SourceError> {
+        let mut s = self.state.lock().unwrap();
+        s.running += 1;
+        s.most = s.most.max(s.running);
+        s.started.push(prefix.to_string());
+        self.changed.notify_all();
+        if let Some((_, second)) = self.gate.filter(|(first, _)| prefix.ends_with(first)) {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while !s.started.iter().any(|p| p.ends_with(second)) {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    s.timed_out = true;
+                    break;
+                }
+                s = self.changed.wait_timeout(s, left).unwrap().0;
+            }
+        }
+        drop(s);
+        let listing = self.inner.list(prefix, delimiter);
+        self.state.lock().unwrap().running -= 1;
+        listing
+    }
+    fn open(&self, key: &str) -> Result<Box<dyn std::io::Read + Send + '_>, SourceError> {
+        self.inner.open(key)
+    }
+}
+
+/// A remote source lists the folders the walk visits next while it lists the one it is at;
+/// what the walk hands over, and in which order, is what a walk one list at a time hands over.
+#[test]
+fn a_walk_lists_ahead_and_hands_folders_over_in_key_order() {
+    let serial = ListsAhead::new(1, None);
+    let (want, want_stats) = walk(&serial, "", TimeRange::default());
+    assert_eq!(serial.state.lock().unwrap().most, 1);
+    assert_eq!(want.len(), 6);
+    for ahead in [2, 3, 8] {
+        let src = ListsAhead::new(ahead, None);
+        let (found, stats) = walk(&src, "", TimeRange::default());
+        assert_eq!(found, want, "ahead {ahead}");
+        assert_eq!(stats, want_stats, "ahead {ahead}");
+        let s = src.state.lock().unwrap();
+        assert!(s.most <= ahead, "ahead {ahead}: {} lists at once", s.most);
+        // Every folder is listed once, however many run at once.
+        assert_eq!(s.started.len() as u64, stats.list_calls, "ahead {ahead}");
+    }
+    // While the walk lists one day folder, the next one is being listed too.
+    let src = ListsAhead::new(8, Some(("us-east-1/2024/02/01/", "us-east-1/2024/02/02/")));
+    let (found, _) = walk(&src, "", TimeRange::default());
+    assert_eq!(found, want);
+    let s = src.state.lock().unwrap();
+    assert!(!s.timed_out, "the next folder was not listed ahead");
+    assert!(s.most >= 2);
+    // A walk that breaks off returns what it saw; lists it had started end with it.
+    drop(s);
+    let src = ListsAhead::new(8, None);
+    let mut seen = 0;
+    let walked = discover(&src, "", &TimeRange::default(), |_| {
+        seen += 1;
+        if seen == 2 {
+            ControlFlow::Break("enough")
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .unwrap();
+    assert_eq!(walked.stopped, Some("enough"));
+    assert_eq!(walked.stats.prefixes_found, 2);
+    assert_eq!(src.state.lock().unwrap().running, 0);
+}

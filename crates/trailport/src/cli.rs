@@ -328,7 +328,7 @@ pub struct S3Args {
     /// Checksums only where required, for S3-compatible stores that get them wrong.
     #[arg(long)]
     pub relaxed_checksums: bool,
-    /// Objects fetched at once.
+    /// S3 requests in flight at once: objects fetched, folders listed.
     #[arg(long, default_value_t = 16)]
     pub s3_concurrency: usize,
 }
