@@ -23,6 +23,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::runtime::Runtime;
 use trail_discovery::{Listing, ObjectMeta, ObjectSource, SourceError, SourceErrorKind};
 
+/// Requests in flight at once unless configured. Trail buckets are mostly objects of a few
+/// kilobytes, so a fetch is mostly waiting for a round trip: at 20 ms a request, 64 import a
+/// bucket of small files 2.4× as fast as 16 (`docs/benchmarks.md`).
+pub const DEFAULT_CONCURRENCY: usize = 64;
+
 /// How to reach a bucket.
 #[derive(Debug, Clone, Default)]
 pub struct S3Options {
@@ -39,7 +44,7 @@ pub struct S3Options {
     /// Checksums only where the protocol requires them, for stores that get them wrong.
     pub relaxed_checksums: bool,
     /// Requests in flight at once: objects fetched while ingesting, folders listed while
-    /// discovering; 0 means the default (16).
+    /// discovering; 0 means [`DEFAULT_CONCURRENCY`].
     pub concurrency: usize,
     /// Keys per list page to ask for; `None` leaves it to the server (1,000 on S3).
     pub max_keys: Option<i32>,
@@ -149,7 +154,7 @@ impl S3Source {
             client,
             bucket: bucket.to_string(),
             concurrency: if opts.concurrency == 0 {
-                16
+                DEFAULT_CONCURRENCY
             } else {
                 opts.concurrency
             },

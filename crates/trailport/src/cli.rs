@@ -329,7 +329,7 @@ pub struct S3Args {
     #[arg(long)]
     pub relaxed_checksums: bool,
     /// S3 requests in flight at once: objects fetched, folders listed.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = s3_source::DEFAULT_CONCURRENCY)]
     pub s3_concurrency: usize,
 }
 
