@@ -268,14 +268,14 @@ async fn get(client: &Client, bucket: &str, key: &str, limit: u64) -> Result<Vec
         };
         // Never more than the limit in memory: a longer object is refused by its length,
         // and a body that runs past it is cut off.
-        if out
-            .content_length()
-            .is_some_and(|n| n.max(0) as u64 > limit)
-        {
+        let length = out.content_length().map(|n| n.max(0) as u64);
+        if length.is_some_and(|n| n > limit) {
             return Err(SourceError::too_large(key, limit));
         }
         let mut body = out.body;
-        let mut bytes = Vec::new();
+        // Sized once from the response (within the limit the caller reserved memory for), not
+        // grown chunk by chunk.
+        let mut bytes = Vec::with_capacity(length.unwrap_or(0) as usize);
         let read: Result<(), String> = async {
             while let Some(chunk) = body.try_next().await.map_err(|e| e.to_string())? {
                 if (bytes.len() + chunk.len()) as u64 > limit {
