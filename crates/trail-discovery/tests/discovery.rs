@@ -275,11 +275,10 @@ fn a_trail_key_prefix_reads_only_the_trail_logs_below_it() {
     assert_eq!(stats.prefixes_found, 3);
 }
 
-#[test]
-fn the_caller_stops_the_walk() {
-    let b = bucket();
+/// Walks `src` and breaks off at the second folder: the walk says so and saw two.
+fn stop_at_the_second_folder(src: &dyn ObjectSource) {
     let mut seen = 0;
-    let walked = discover(&b, "", &TimeRange::default(), |_| {
+    let walked = discover(src, "", &TimeRange::default(), |_| {
         seen += 1;
         if seen == 2 {
             ControlFlow::Break("enough")
@@ -291,6 +290,11 @@ fn the_caller_stops_the_walk() {
     assert_eq!(walked.stopped, Some("enough"));
     assert_eq!(walked.stats.prefixes_found, 2);
     assert_eq!(seen, 2);
+}
+
+#[test]
+fn the_caller_stops_the_walk() {
+    stop_at_the_second_folder(&bucket());
 }
 
 #[test]
@@ -741,17 +745,6 @@ fn a_walk_lists_ahead_and_hands_folders_over_in_key_order() {
     // A walk that breaks off returns what it saw; lists it had started end with it.
     drop(s);
     let src = ListsAhead::new(8, None);
-    let mut seen = 0;
-    let walked = discover(&src, "", &TimeRange::default(), |_| {
-        seen += 1;
-        if seen == 2 {
-            ControlFlow::Break("enough")
-        } else {
-            ControlFlow::Continue(())
-        }
-    })
-    .unwrap();
-    assert_eq!(walked.stopped, Some("enough"));
-    assert_eq!(walked.stats.prefixes_found, 2);
+    stop_at_the_second_folder(&src);
     assert_eq!(src.state.lock().unwrap().running, 0);
 }
