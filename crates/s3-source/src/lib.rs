@@ -273,9 +273,9 @@ async fn get(client: &Client, bucket: &str, key: &str, limit: u64) -> Result<Vec
             return Err(SourceError::too_large(key, limit));
         }
         let mut body = out.body;
-        // Sized once from the response (within the limit the caller reserved memory for), not
-        // grown chunk by chunk.
-        let mut bytes = Vec::with_capacity(length.unwrap_or(0) as usize);
+        // Sized once from the response (within the limit the caller reserved memory for, and
+        // never from a claimed length alone past 64 MiB), not grown chunk by chunk.
+        let mut bytes = Vec::with_capacity(length.unwrap_or(0).min(64 << 20) as usize);
         let read: Result<(), String> = async {
             while let Some(chunk) = body.try_next().await.map_err(|e| e.to_string())? {
                 if (bytes.len() + chunk.len()) as u64 > limit {

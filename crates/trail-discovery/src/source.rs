@@ -60,8 +60,8 @@ pub trait ObjectSource: Send + Sync {
     }
     /// How many folders a walk lists at once: the one it is at and those it visits next.
     /// 1 (local sources, where a list is a directory read) lists one at a time; a remote
-    /// source, where each list is a round trip, lists several so that a bucket of thousands
-    /// of day folders is not walked one round trip after another.
+    /// source, where each list is a round trip, lists several (up to 64) so that a bucket of
+    /// thousands of day folders is not walked one round trip after another.
     fn list_concurrency(&self) -> usize {
         1
     }

@@ -190,8 +190,8 @@ pub fn discover_days<B>(
         prefix.to_string()
     };
     let mut stats = DiscoveryStats::default();
-    let ahead = source.list_concurrency().max(1);
-    let running = AtomicUsize::new(0);
+    let ahead = source.list_concurrency().clamp(1, MAX_LISTS_AT_ONCE);
+    let counts = AheadCounts::default();
     std::thread::scope(|threads| {
         // Depth-first in key order: a stack of the folders still to visit, the next on top.
         let mut stack = vec![Pending {
@@ -200,10 +200,10 @@ pub fn discover_days<B>(
             listing: None,
         }];
         // Lists running ahead of the walk: at most `ahead`, counting the walk's own. Their
-        // answers wait on the stack until the walk comes to them, at most `held` of them, so a
-        // walk ahead holds a few folders' listings, never the bucket's.
-        let running = &running;
-        let held = 4 * ahead;
+        // answers wait on the stack until the walk comes to them: at most `held` of them,
+        // and no new list starts while those waiting hold MAX_NAMES_WAITING names or more.
+        let counts = &counts;
+        let held = ahead.saturating_mul(4);
         let mut started = 0;
         while let Some(next) = stack.pop() {
             let Pending {
@@ -215,8 +215,15 @@ pub fn discover_days<B>(
             let listing = match listing {
                 Some(list) => {
                     started -= 1;
-                    list.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    // A list that panicked panics the walk only now that it needs the folder.
+                    let listing = match list.join() {
+                        Ok(Ok(listing)) => listing,
+                        Ok(Err(panic)) | Err(panic) => std::panic::resume_unwind(panic),
+                    };
+                    if let Ok(l) = &listing {
+                        counts.waiting_names.fetch_sub(names(l), Ordering::SeqCst);
+                    }
+                    listing
                 }
                 None => source.list(&folder, "/"),
             };
@@ -292,15 +299,24 @@ pub fn discover_days<B>(
             // wasted; the walk still hands them over one by one, in key order. (A walk that
             // breaks off still waits, at its end, for the lists it started.)
             for pending in stack.iter_mut().rev().skip(1).take(held) {
-                if started >= held || running.load(Ordering::SeqCst) + 1 >= ahead {
+                if started >= held
+                    || counts.running.load(Ordering::SeqCst) + 1 >= ahead
+                    || counts.waiting_names.load(Ordering::SeqCst) >= MAX_NAMES_WAITING
+                {
                     break;
                 }
                 if pending.listing.is_none() {
                     let folder = pending.folder.clone();
-                    running.fetch_add(1, Ordering::SeqCst);
+                    counts.running.fetch_add(1, Ordering::SeqCst);
                     pending.listing = Some(threads.spawn(move || {
-                        let listing = source.list(&folder, "/");
-                        running.fetch_sub(1, Ordering::SeqCst);
+                        let _running = Running(&counts.running);
+                        let listing =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                source.list(&folder, "/")
+                            }));
+                        if let Ok(Ok(l)) = &listing {
+                            counts.waiting_names.fetch_add(names(l), Ordering::SeqCst);
+                        }
                         listing
                     }));
                     started += 1;
@@ -314,11 +330,42 @@ pub fn discover_days<B>(
     })
 }
 
+/// The most lists a walk runs at once, whatever its source asks for.
+const MAX_LISTS_AT_ONCE: usize = 64;
+
+/// Listing ahead pauses while the listings waiting for the walk hold this many names (keys
+/// and sub-folders, about 30 MB) or more.
+const MAX_NAMES_WAITING: usize = 200_000;
+
 /// A folder the walk has still to visit, and its listing if it was started ahead of the walk.
 struct Pending<'scope> {
     folder: String,
     scope: Scope,
-    listing: Option<std::thread::ScopedJoinHandle<'scope, Result<Listing, SourceError>>>,
+    listing: Option<std::thread::ScopedJoinHandle<'scope, ListedAhead>>,
+}
+
+/// A list run ahead of the walk: its answer, or the panic it ended in.
+type ListedAhead = std::thread::Result<Result<Listing, SourceError>>;
+
+#[derive(Default)]
+struct AheadCounts {
+    /// Lists running ahead of the walk.
+    running: AtomicUsize,
+    /// Names in the finished listings that wait for the walk.
+    waiting_names: AtomicUsize,
+}
+
+/// Counts one list ahead as running until it ends, however it ends.
+struct Running<'a>(&'a AtomicUsize);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn names(listing: &Listing) -> usize {
+    listing.objects.len() + listing.common_prefixes.len()
 }
 
 fn file_name(key: &str) -> &str {

@@ -651,13 +651,15 @@ fn a_folder_that_cannot_be_listed_is_reported_and_the_rest_walked() {
     .is_err());
 }
 
-/// A source that lists `ahead` folders at once, and counts how many lists run together. A
-/// list of `first` waits (up to a deadline) until a list of `second` has begun: it returns
-/// only if the walk lists ahead of itself.
+/// A source that lists `ahead` folders at once, and counts how many lists run together. With
+/// a gate of two folders, neither list returns (until a deadline) before both have begun: the
+/// walk passes only if it lists the second while it lists the first.
 struct ListsAhead {
     inner: MemorySource,
     ahead: usize,
-    gate: Option<(&'static str, &'static str)>,
+    gate: Option<[String; 2]>,
+    /// A folder whose list panics.
+    panics_on: Option<String>,
     state: std::sync::Mutex<Lists>,
     changed: std::sync::Condvar,
 }
@@ -667,16 +669,17 @@ struct Lists {
     running: usize,
     most: usize,
     started: Vec<String>,
-    /// The gate's deadline passed: `second` was not listed while `first` was.
+    /// The gate's deadline passed: the two folders were not listed at the same time.
     timed_out: bool,
 }
 
 impl ListsAhead {
-    fn new(ahead: usize, gate: Option<(&'static str, &'static str)>) -> Self {
+    fn new(ahead: usize, gate: Option<[&str; 2]>) -> Self {
         ListsAhead {
             inner: bucket(),
             ahead,
-            gate,
+            gate: gate.map(|g| g.map(|f| format!("{ACCT}/CloudTrail/{f}"))),
+            panics_on: None,
             state: Default::default(),
             changed: Default::default(),
         }
@@ -696,9 +699,9 @@ impl ObjectSource for ListsAhead {
         s.most = s.most.max(s.running);
         s.started.push(prefix.to_string());
         self.changed.notify_all();
-        if let Some((_, second)) = self.gate.filter(|(first, _)| prefix.ends_with(first)) {
+        if let Some(gate) = self.gate.as_ref().filter(|g| g.iter().any(|f| f == prefix)) {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-            while !s.started.iter().any(|p| p.ends_with(second)) {
+            while !gate.iter().all(|f| s.started.contains(f)) {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 if left.is_zero() {
                     s.timed_out = true;
@@ -710,6 +713,9 @@ impl ObjectSource for ListsAhead {
         drop(s);
         let listing = self.inner.list(prefix, delimiter);
         self.state.lock().unwrap().running -= 1;
+        if self.panics_on.as_deref() == Some(prefix) {
+            panic!("listing {prefix}");
+        }
         listing
     }
     fn open(&self, key: &str) -> Result<Box<dyn std::io::Read + Send + '_>, SourceError> {
@@ -725,7 +731,7 @@ fn a_walk_lists_ahead_and_hands_folders_over_in_key_order() {
     let (want, want_stats) = walk(&serial, "", TimeRange::default());
     assert_eq!(serial.state.lock().unwrap().most, 1);
     assert_eq!(want.len(), 6);
-    for ahead in [2, 3, 8] {
+    for ahead in [2, 3, 8, 1000] {
         let src = ListsAhead::new(ahead, None);
         let (found, stats) = walk(&src, "", TimeRange::default());
         assert_eq!(found, want, "ahead {ahead}");
@@ -736,15 +742,61 @@ fn a_walk_lists_ahead_and_hands_folders_over_in_key_order() {
         assert_eq!(s.started.len() as u64, stats.list_calls, "ahead {ahead}");
     }
     // While the walk lists one day folder, the next one is being listed too.
-    let src = ListsAhead::new(8, Some(("us-east-1/2024/02/01/", "us-east-1/2024/02/02/")));
+    let src = ListsAhead::new(8, Some(["us-east-1/2024/02/01/", "us-east-1/2024/02/02/"]));
     let (found, _) = walk(&src, "", TimeRange::default());
     assert_eq!(found, want);
     let s = src.state.lock().unwrap();
     assert!(!s.timed_out, "the next folder was not listed ahead");
     assert!(s.most >= 2);
-    // A walk that breaks off returns what it saw; lists it had started end with it.
     drop(s);
+    // A walk that breaks off returns what it saw; lists it had started end with it.
     let src = ListsAhead::new(8, None);
     stop_at_the_second_folder(&src);
     assert_eq!(src.state.lock().unwrap().running, 0);
+    // A list that panics panics the walk when the walk comes to its folder, as one run by the
+    // walk itself would; a walk that breaks off before it is not troubled by it.
+    let panicking = || ListsAhead {
+        // The walk's last folder.
+        panics_on: Some(
+            "AWSLogs/o-abcdefghij/444455556666/CloudTrail/us-east-1/2024/02/01/".into(),
+        ),
+        ..ListsAhead::new(8, None)
+    };
+    stop_at_the_second_folder(&panicking());
+    let src = panicking();
+    let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        walk(&src, "", TimeRange::default())
+    }));
+    assert!(walked.is_err());
+}
+
+/// Listing ahead lists only what a walk one list at a time lists: folders pruned by the time
+/// range or left out by `wanted` are never listed.
+#[test]
+fn a_walk_that_lists_ahead_prunes_as_one_that_does_not() {
+    let range = TimeRange::new(
+        Some(t("2024-02-01T00:00:00Z")),
+        Some(t("2024-02-28T23:59:59Z")),
+    );
+    let listed = |ahead| {
+        let src = ListsAhead::new(ahead, None);
+        let mut found = Vec::new();
+        let walked = discover_days(&src, "", &range, &|day| !day.ends_with("/02/02/"), |f| {
+            if let Found::Folder(p) = f {
+                found.push(p.prefix);
+            }
+            ControlFlow::<()>::Continue(())
+        })
+        .unwrap();
+        let mut started = src.state.lock().unwrap().started.clone();
+        started.sort();
+        (found, walked.stats, started)
+    };
+    let (found, stats, started) = listed(1);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(!started
+        .iter()
+        .any(|f| f.ends_with("/02/02/") || f.contains("/2024/01/")));
+    assert!(!started.iter().any(|f| f.contains("/2024/03/")));
+    assert_eq!(listed(8), (found, stats, started));
 }
