@@ -36,7 +36,10 @@ pub trait ObjectSource: Send + Sync {
     /// Reads one whole object of at most `limit` bytes; a larger one is a `TooLarge` error,
     /// found without reading more than `limit + 1` bytes.
     fn read(&self, key: &str, limit: u64) -> Result<Vec<u8>, SourceError> {
-        let mut buf = Vec::new();
+        // Room for the whole object and the byte that says it ends (a limit is the listed
+        // size, which the caller has reserved memory for), so it is read in one go rather than
+        // in growing pieces; never more than 64 MiB on a limit's word alone.
+        let mut buf = Vec::with_capacity(limit.saturating_add(1).min(64 << 20) as usize);
         self.open(key)?
             .take(limit.saturating_add(1))
             .read_to_end(&mut buf)
@@ -163,21 +166,26 @@ impl LocalDirSource {
         ok.then(|| self.root.join(inner))
     }
 
-    /// The path a key names, resolved through any links, if it stays inside the root.
-    fn resolve(&self, key: &str) -> Result<PathBuf, SourceError> {
-        let path = self.path_of(key).ok_or_else(|| {
+    /// The path a key names, if it is a key.
+    fn key_path(&self, key: &str) -> Result<PathBuf, SourceError> {
+        self.path_of(key).ok_or_else(|| {
             SourceError::new(
                 SourceErrorKind::NoSuchKey,
                 format!("{key}: not a key of this bucket"),
             )
-        })?;
-        let real = path.canonicalize().map_err(|e| {
-            let mut err = SourceError::from_io(&e, key);
-            if key.contains('\u{FFFD}') && e.kind() == std::io::ErrorKind::NotFound {
-                err.message = format!("{key}: the file name is not valid UTF-8, so it is no key");
-            }
-            err
-        })?;
+        })
+    }
+
+    /// The path a key names, resolved through any links, if it stays inside the root.
+    fn resolve(&self, key: &str) -> Result<PathBuf, SourceError> {
+        let real = self
+            .key_path(key)?
+            .canonicalize()
+            .map_err(|e| open_error(&e, key))?;
+        self.inside(key, real)
+    }
+
+    fn inside(&self, key: &str, real: PathBuf) -> Result<PathBuf, SourceError> {
         if !real.starts_with(&self.root) {
             return Err(SourceError::new(
                 SourceErrorKind::AccessDenied,
@@ -185,6 +193,41 @@ impl LocalDirSource {
             ));
         }
         Ok(real)
+    }
+
+    /// [`ObjectSource::open`] in four system calls rather than one per path component: the
+    /// key's path is opened as a bare handle (`O_PATH`: following links, but opening nothing,
+    /// so a link to a device has no effect), the file it reached is checked by the kernel's
+    /// own name for it and its type, and only then opened for reading, through the handle.
+    /// `None` off Linux, and where `/proc` does not say what a handle names.
+    fn open_by_handle(&self, key: &str) -> Result<Option<std::fs::File>, SourceError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::io::AsRawFd;
+        let Some(o_path) = O_PATH else {
+            return Ok(None);
+        };
+        let handle = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(o_path)
+            .open(self.key_path(key)?)
+            .map_err(|e| open_error(&e, key))?;
+        let by_handle = format!("/proc/self/fd/{}", handle.as_raw_fd());
+        let Ok(real) = std::fs::read_link(&by_handle) else {
+            return Ok(None);
+        };
+        self.inside(key, real)?;
+        let meta = handle
+            .metadata()
+            .map_err(|e| SourceError::from_io(&e, key))?;
+        if !meta.is_file() {
+            return Err(not_a_file(key));
+        }
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NONBLOCK)
+            .open(&by_handle)
+            .map(Some)
+            .map_err(|e| SourceError::from_io(&e, key))
     }
 
     fn list_flat(&self, dir_key: &str, out: &mut Listing) -> Result<(), SourceError> {
@@ -340,13 +383,13 @@ impl ObjectSource for LocalDirSource {
     }
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send + '_>, SourceError> {
+        if let Some(file) = self.open_by_handle(key)? {
+            return Ok(Box::new(file));
+        }
         let path = self.resolve(key)?;
         let meta = std::fs::metadata(&path).map_err(|e| SourceError::from_io(&e, key))?;
         if !meta.is_file() {
-            return Err(SourceError::new(
-                SourceErrorKind::Other,
-                format!("{key}: not a regular file"),
-            ));
+            return Err(not_a_file(key));
         }
         // Opened without blocking (a FIFO swapped in after the check cannot hold the open),
         // then checked again on the handle.
@@ -358,10 +401,7 @@ impl ObjectSource for LocalDirSource {
             .map_err(|e| SourceError::from_io(&e, key))?;
         let meta = file.metadata().map_err(|e| SourceError::from_io(&e, key))?;
         if !meta.is_file() {
-            return Err(SourceError::new(
-                SourceErrorKind::Other,
-                format!("{key}: not a regular file"),
-            ));
+            return Err(not_a_file(key));
         }
         Ok(Box::new(file))
     }
@@ -370,6 +410,32 @@ impl ObjectSource for LocalDirSource {
         self.list_calls.load(Ordering::Relaxed)
     }
 }
+
+fn not_a_file(key: &str) -> SourceError {
+    SourceError::new(SourceErrorKind::Other, format!("{key}: not a regular file"))
+}
+
+/// Why a key's path could not be opened or resolved.
+fn open_error(e: &std::io::Error, key: &str) -> SourceError {
+    let mut err = SourceError::from_io(e, key);
+    if key.contains('\u{FFFD}') && e.kind() == std::io::ErrorKind::NotFound {
+        err.message = format!("{key}: the file name is not valid UTF-8, so it is no key");
+    }
+    err
+}
+
+/// `O_PATH` on Linux (the same on every architecture this builds for but SPARC); elsewhere
+/// `open` resolves the path itself.
+#[cfg(all(
+    target_os = "linux",
+    not(any(target_arch = "sparc64", target_arch = "sparc"))
+))]
+const O_PATH: Option<i32> = Some(0o10_000_000);
+#[cfg(not(all(
+    target_os = "linux",
+    not(any(target_arch = "sparc64", target_arch = "sparc"))
+)))]
+const O_PATH: Option<i32> = None;
 
 /// `O_NONBLOCK` on Linux (every architecture this builds for) and the BSDs' value elsewhere.
 #[cfg(target_os = "linux")]
