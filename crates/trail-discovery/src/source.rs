@@ -108,6 +108,9 @@ pub trait ObjectSource: Send + Sync {
 #[derive(Debug)]
 pub struct LocalDirSource {
     root: PathBuf,
+    /// The root opened as a bare handle, for opening keys beneath it (Linux).
+    #[cfg(target_os = "linux")]
+    root_handle: Option<rustix::fd::OwnedFd>,
     bucket: String,
     list_calls: AtomicU64,
 }
@@ -141,8 +144,16 @@ impl LocalDirSource {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
         );
+        #[cfg(target_os = "linux")]
+        let root_handle = {
+            use rustix::fs::{open, Mode, OFlags};
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            open(&root, flags, Mode::empty()).ok()
+        };
         Ok(LocalDirSource {
             root,
+            #[cfg(target_os = "linux")]
+            root_handle,
             bucket,
             list_calls: AtomicU64::new(0),
         })
@@ -195,39 +206,44 @@ impl LocalDirSource {
         Ok(real)
     }
 
-    /// [`ObjectSource::open`] in four system calls rather than one per path component: the
-    /// key's path is opened as a bare handle (`O_PATH`: following links, but opening nothing,
-    /// so a link to a device has no effect), the file it reached is checked by the kernel's
-    /// own name for it and its type, and only then opened for reading, through the handle.
-    /// `None` off Linux, and where `/proc` does not say what a handle names.
-    fn open_by_handle(&self, key: &str) -> Result<Option<std::fs::File>, SourceError> {
-        use std::os::unix::fs::OpenOptionsExt;
-        use std::os::unix::io::AsRawFd;
-        let Some(o_path) = O_PATH else {
-            return Ok(None);
-        };
-        let handle = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(o_path)
-            .open(self.key_path(key)?)
-            .map_err(|e| open_error(&e, key))?;
-        let by_handle = format!("/proc/self/fd/{}", handle.as_raw_fd());
-        let Ok(real) = std::fs::read_link(&by_handle) else {
-            return Ok(None);
-        };
-        self.inside(key, real)?;
-        let meta = handle
-            .metadata()
-            .map_err(|e| SourceError::from_io(&e, key))?;
-        if !meta.is_file() {
-            return Err(not_a_file(key));
+    /// [`ObjectSource::open`] in a few system calls, where the path check resolves the key
+    /// one component at a time: the key is opened beneath the root's handle with `openat2`,
+    /// which refuses any resolution that leaves the root or passes through a `/proc` magic
+    /// link, first as a bare handle (`O_PATH`, which opens nothing, so no device is opened)
+    /// whose type is checked, then for reading; the two must be the same file. `None` (the
+    /// caller then resolves the path itself, and so decides every refusal and every error) off
+    /// Linux, on kernels without `openat2`, and whenever this path cannot say yes: a link with
+    /// an absolute target, a loop, a missing file, a type or a file that changed.
+    #[cfg(target_os = "linux")]
+    fn open_beneath(&self, key: &str) -> Option<std::fs::File> {
+        use rustix::fs::{fstat, openat2, FileType, Mode, OFlags, ResolveFlags};
+        let root = self.root_handle.as_ref()?;
+        let inner = self.path_of(key)?;
+        let inner = inner.strip_prefix(&self.root).ok()?;
+        let how = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
+        let bare = openat2(
+            root,
+            inner,
+            OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+            how,
+        )
+        .ok()?;
+        let seen = fstat(&bare).ok()?;
+        if !FileType::from_raw_mode(seen.st_mode).is_file() {
+            return None;
         }
-        std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(O_NONBLOCK)
-            .open(&by_handle)
-            .map(Some)
-            .map_err(|e| SourceError::from_io(&e, key))
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+        let file = openat2(root, inner, flags, Mode::empty(), how).ok()?;
+        let opened = fstat(&file).ok()?;
+        let same = (opened.st_dev, opened.st_ino) == (seen.st_dev, seen.st_ino);
+        (same && FileType::from_raw_mode(opened.st_mode).is_file())
+            .then(|| std::fs::File::from(file))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn open_beneath(&self, _key: &str) -> Option<std::fs::File> {
+        None
     }
 
     fn list_flat(&self, dir_key: &str, out: &mut Listing) -> Result<(), SourceError> {
@@ -383,7 +399,7 @@ impl ObjectSource for LocalDirSource {
     }
 
     fn open(&self, key: &str) -> Result<Box<dyn Read + Send + '_>, SourceError> {
-        if let Some(file) = self.open_by_handle(key)? {
+        if let Some(file) = self.open_beneath(key) {
             return Ok(Box::new(file));
         }
         let path = self.resolve(key)?;
@@ -423,19 +439,6 @@ fn open_error(e: &std::io::Error, key: &str) -> SourceError {
     }
     err
 }
-
-/// `O_PATH` on Linux (the same on every architecture this builds for but SPARC); elsewhere
-/// `open` resolves the path itself.
-#[cfg(all(
-    target_os = "linux",
-    not(any(target_arch = "sparc64", target_arch = "sparc"))
-))]
-const O_PATH: Option<i32> = Some(0o10_000_000);
-#[cfg(not(all(
-    target_os = "linux",
-    not(any(target_arch = "sparc64", target_arch = "sparc"))
-)))]
-const O_PATH: Option<i32> = None;
 
 /// `O_NONBLOCK` on Linux (every architecture this builds for) and the BSDs' value elsewhere.
 #[cfg(target_os = "linux")]

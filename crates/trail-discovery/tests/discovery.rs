@@ -495,6 +495,16 @@ fn sandbox() -> Sandbox {
     symlink(day.join("loop-b.json.gz"), day.join("loop-a.json.gz")).unwrap();
     symlink(day.join("loop-a.json.gz"), day.join("loop-b.json.gz")).unwrap();
     symlink(day.join("good.json.gz"), day.join("inside.json.gz")).unwrap();
+    symlink("good.json.gz", day.join("relative.json.gz")).unwrap();
+    // Through a `/proc` magic link, to the file outside.
+    symlink(
+        format!(
+            "/proc/self/root{}",
+            dir.path().join("outside/secret.json.gz").display()
+        ),
+        day.join("proc.json.gz"),
+    )
+    .unwrap();
     symlink(root.join("AWSLogs"), day.join("dir-link")).unwrap();
     symlink(
         dir.path().join("outside"),
@@ -563,6 +573,8 @@ fn a_directory_bucket_never_reads_outside_its_root() {
             "inside.json.gz",
             "loop-a.json.gz",
             "loop-b.json.gz",
+            "proc.json.gz",
+            "relative.json.gz",
             "zero.json.gz"
         ]
     );
@@ -573,8 +585,10 @@ fn a_directory_bucket_never_reads_outside_its_root() {
         b"good",
         "a link inside the root is read"
     );
+    assert_eq!(read("relative.json.gz").unwrap(), b"good");
     for (name, kind) in [
         ("escape.json.gz", SourceErrorKind::AccessDenied),
+        ("proc.json.gz", SourceErrorKind::AccessDenied),
         ("zero.json.gz", SourceErrorKind::AccessDenied),
         ("dangling.json.gz", SourceErrorKind::NoSuchKey),
         ("bad-\u{FFFD}-name.json.gz", SourceErrorKind::NoSuchKey),
@@ -598,7 +612,7 @@ fn a_directory_bucket_never_reads_outside_its_root() {
         .readonly());
     // The walk finds every listed name and never leaves the root.
     let (found, stats) = walk(src, "", TimeRange::default());
-    assert_eq!(keys(&found).len(), 8);
+    assert_eq!(keys(&found).len(), 10);
     assert_eq!(stats.prefixes_found, 1);
 }
 
