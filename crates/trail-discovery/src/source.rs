@@ -110,7 +110,7 @@ pub struct LocalDirSource {
     root: PathBuf,
     /// The root opened as a bare handle, for opening keys beneath it (Linux).
     #[cfg(target_os = "linux")]
-    root_handle: Option<rustix::fd::OwnedFd>,
+    root_handle: Option<RootHandle>,
     bucket: String,
     list_calls: AtomicU64,
 }
@@ -145,10 +145,16 @@ impl LocalDirSource {
                 .unwrap_or_default(),
         );
         #[cfg(target_os = "linux")]
+        // The canonical path has no links: one found now was swapped in since, and refused.
         let root_handle = {
-            use rustix::fs::{open, Mode, OFlags};
+            use rustix::fs::{fstat, openat2, Mode, OFlags, ResolveFlags, CWD};
             let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-            open(&root, flags, Mode::empty()).ok()
+            openat2(CWD, &root, flags, Mode::empty(), ResolveFlags::NO_SYMLINKS)
+                .ok()
+                .and_then(|fd| {
+                    let id = file_id(&fstat(&fd).ok()?);
+                    Some(RootHandle { fd, id })
+                })
         };
         Ok(LocalDirSource {
             root,
@@ -207,38 +213,49 @@ impl LocalDirSource {
     }
 
     /// [`ObjectSource::open`] in a few system calls, where the path check resolves the key
-    /// one component at a time: the key is opened beneath the root's handle with `openat2`,
+    /// one component at a time. The key is opened beneath the root's handle with `openat2`,
     /// which refuses any resolution that leaves the root or passes through a `/proc` magic
-    /// link, first as a bare handle (`O_PATH`, which opens nothing, so no device is opened)
-    /// whose type is checked, then for reading; the two must be the same file. `None` (the
-    /// caller then resolves the path itself, and so decides every refusal and every error) off
-    /// Linux, on kernels without `openat2`, and whenever this path cannot say yes: a link with
-    /// an absolute target, a loop, a missing file, a type or a file that changed.
+    /// link, as a bare handle (`O_PATH`: it opens nothing, so no device is opened) whose type
+    /// is checked; then that very file is opened for reading, through `/proc/self/fd` (or, where
+    /// there is no `/proc`, by its name again, and it must be the same file). `None` (the caller
+    /// then resolves the path itself, and so decides every refusal and every error) off Linux,
+    /// on kernels without `openat2`, when the root's path no longer names the root this source
+    /// opened, and whenever this path cannot say yes: a link with an absolute target, a loop, a
+    /// missing file, another type, a file that changed.
     #[cfg(target_os = "linux")]
     fn open_beneath(&self, key: &str) -> Option<std::fs::File> {
-        use rustix::fs::{fstat, openat2, FileType, Mode, OFlags, ResolveFlags};
+        use rustix::fd::AsRawFd;
+        use rustix::fs::{fstat, openat2, stat, FileType, Mode, OFlags, ResolveFlags};
+        use std::os::unix::fs::OpenOptionsExt;
         let root = self.root_handle.as_ref()?;
         let inner = self.path_of(key)?;
         let inner = inner.strip_prefix(&self.root).ok()?;
+        // Renamed or replaced: the path is the root now, as `list` sees it.
+        if file_id(&stat(&self.root).ok()?) != root.id {
+            return None;
+        }
         let how = ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
-        let bare = openat2(
-            root,
-            inner,
-            OFlags::PATH | OFlags::CLOEXEC,
-            Mode::empty(),
-            how,
-        )
-        .ok()?;
+        let bare_flags = OFlags::PATH | OFlags::CLOEXEC;
+        let bare = openat2(&root.fd, inner, bare_flags, Mode::empty(), how).ok()?;
         let seen = fstat(&bare).ok()?;
+        let seen_id = file_id(&seen);
         if !FileType::from_raw_mode(seen.st_mode).is_file() {
             return None;
         }
-        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
-        let file = openat2(root, inner, flags, Mode::empty(), how).ok()?;
+        let file = match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NONBLOCK | O_NOCTTY)
+            .open(format!("/proc/self/fd/{}", bare.as_raw_fd()))
+        {
+            Ok(file) => file,
+            Err(_) => {
+                let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+                std::fs::File::from(openat2(&root.fd, inner, flags, Mode::empty(), how).ok()?)
+            }
+        };
         let opened = fstat(&file).ok()?;
-        let same = (opened.st_dev, opened.st_ino) == (seen.st_dev, seen.st_ino);
-        (same && FileType::from_raw_mode(opened.st_mode).is_file())
-            .then(|| std::fs::File::from(file))
+        let same = file_id(&opened) == seen_id;
+        (same && FileType::from_raw_mode(opened.st_mode).is_file()).then_some(file)
     }
 
     #[cfg(not(target_os = "linux"))]
@@ -440,6 +457,25 @@ fn open_error(e: &std::io::Error, key: &str) -> SourceError {
     err
 }
 
+/// The root of a [`LocalDirSource`], opened as a bare handle, and the file it is.
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+struct RootHandle {
+    fd: rustix::fd::OwnedFd,
+    id: (u64, u64),
+}
+
+/// Which file a `stat` describes: its device and inode.
+#[cfg(target_os = "linux")]
+#[allow(clippy::unnecessary_cast)] // the fields' types differ between architectures
+fn file_id(st: &rustix::fs::Stat) -> (u64, u64) {
+    (st.st_dev as u64, st.st_ino as u64)
+}
+
+/// `O_NOCTTY` on Linux.
+#[cfg(target_os = "linux")]
+const O_NOCTTY: i32 = 0o400;
+
 /// `O_NONBLOCK` on Linux (every architecture this builds for) and the BSDs' value elsewhere.
 #[cfg(target_os = "linux")]
 const O_NONBLOCK: i32 = 0o4000;
@@ -521,5 +557,65 @@ impl ObjectSource for MemorySource {
 
     fn list_calls(&self) -> u64 {
         self.list_calls.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    //! The fast open of a directory bucket: what it accepts itself, and what it leaves to the
+    //! component-by-component check (`None`).
+    use super::LocalDirSource;
+    use std::io::Read;
+
+    #[test]
+    fn opening_beneath_the_root_takes_only_what_it_can_vouch_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("bucket");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("good"), b"good").unwrap();
+        std::os::unix::fs::symlink("good", root.join("relative")).unwrap();
+        std::os::unix::fs::symlink("../good", root.join("sub/up")).unwrap();
+        std::os::unix::fs::symlink(root.join("good"), root.join("absolute")).unwrap();
+        std::os::unix::fs::symlink("../../outside", root.join("sub/out")).unwrap();
+        std::fs::write(dir.path().join("outside"), b"secret").unwrap();
+        std::os::unix::fs::symlink("sub", root.join("dir")).unwrap();
+        assert!(std::process::Command::new("mkfifo")
+            .arg(root.join("fifo"))
+            .status()
+            .unwrap()
+            .success());
+        let src = LocalDirSource::new(&root).unwrap();
+        let read = |key: &str| {
+            src.open_beneath(key).map(|mut f| {
+                let mut s = String::new();
+                f.read_to_string(&mut s).unwrap();
+                s
+            })
+        };
+        assert_eq!(read("good").as_deref(), Some("good"));
+        assert_eq!(read("relative").as_deref(), Some("good"));
+        assert_eq!(read("sub/up").as_deref(), Some("good"));
+        // Left to the check: an absolute link, a way out, a directory, a FIFO, nothing.
+        for key in [
+            "absolute",
+            "sub/out",
+            "dir",
+            "sub",
+            "fifo",
+            "missing",
+            "../outside",
+        ] {
+            assert!(read(key).is_none(), "{key}");
+        }
+        // `/proc` magic links are refused, even to a file this process could read.
+        let proc = LocalDirSource::new("/proc").unwrap();
+        assert!(proc.open_beneath("self/status").is_some());
+        let via_root = format!("self/root{}", root.join("good").display());
+        assert!(proc.open_beneath(&via_root).is_none(), "{via_root}");
+        // The root renamed and another folder put in its place: the path is the root now.
+        std::fs::rename(&root, dir.path().join("moved")).unwrap();
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(root.join("good"), b"new").unwrap();
+        assert!(read("good").is_none());
     }
 }
