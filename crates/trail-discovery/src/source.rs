@@ -472,13 +472,12 @@ fn file_id(st: &rustix::fs::Stat) -> (u64, u64) {
     (st.st_dev as u64, st.st_ino as u64)
 }
 
-/// `O_NOCTTY` on Linux.
+/// `O_NOCTTY` and `O_NONBLOCK` as this Linux architecture spells them.
 #[cfg(target_os = "linux")]
-const O_NOCTTY: i32 = 0o400;
-
-/// `O_NONBLOCK` on Linux (every architecture this builds for) and the BSDs' value elsewhere.
+const O_NOCTTY: i32 = rustix::fs::OFlags::NOCTTY.bits() as i32;
 #[cfg(target_os = "linux")]
-const O_NONBLOCK: i32 = 0o4000;
+const O_NONBLOCK: i32 = rustix::fs::OFlags::NONBLOCK.bits() as i32;
+/// `O_NONBLOCK` on the BSDs and macOS.
 #[cfg(not(target_os = "linux"))]
 const O_NONBLOCK: i32 = 0x0004;
 
