@@ -159,15 +159,10 @@ impl Store {
                AND (?3 IS NULL OR e.event_time <= ?3) \
              ORDER BY a.value, r.value, e.event_time, e.num",
         )?;
-        // The sort's memory comes out of the page cache's size: keep both small for a scan
-        // that reads each page once. SQLite's sorter then sorts short runs and merges them:
-        // 2 MiB rather than 16 exported the 10 GiB store in 45.8 s instead of 48.2, with a peak
-        // RSS of 410 MB instead of 458 (docs/benchmarks.md).
-        self.conn.pragma_update(None, "cache_size", -(2 << 10))?;
-        let result = self.each_by_partition(&mut stmt, eds_num, start_ms, end_ms, &mut each);
-        self.conn
-            .pragma_update(None, "cache_size", -crate::CACHE_KIB)?;
-        result
+        // A scan that reads each page once, and sorts every event.
+        self.with_sort_cache(|| {
+            self.each_by_partition(&mut stmt, eds_num, start_ms, end_ms, &mut each)
+        })
     }
 
     fn each_by_partition<E>(

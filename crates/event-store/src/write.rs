@@ -133,9 +133,6 @@ impl Store {
 /// event each; making one anew costs a sort of every event, about a third of that per event.
 const EVENT_INDEXES: [&str; 2] = ["events_by_time", "events_by_name"];
 
-/// The page cache, in KiB, while the suspended indexes are made (see `restore_event_indexes`).
-const INDEX_BUILD_CACHE_KIB: i64 = 2 << 10;
-
 /// Below this many files an import keeps the indexes up whatever the store's size.
 const BULK_FILES: i64 = 64;
 
@@ -182,15 +179,8 @@ impl Store {
         if pending == 0 {
             return Ok(());
         }
-        // SQLite's sorter takes its memory from the page cache's size. Sorted in runs of a few
-        // MB and merged, the keys of a 716k-event import index in 0.18-0.19 s instead of
-        // 0.27-0.30 s sorted in one piece of the full 64 MiB (docs/benchmarks.md).
-        self.conn
-            .pragma_update(None, "cache_size", -INDEX_BUILD_CACHE_KIB)?;
-        let built = self.make_suspended_indexes();
-        self.conn
-            .pragma_update(None, "cache_size", -crate::CACHE_KIB)?;
-        built
+        // Each index sorts every event.
+        self.with_sort_cache(|| self.make_suspended_indexes())
     }
 
     fn make_suspended_indexes(&self) -> Result<(), StoreError> {
