@@ -171,38 +171,21 @@ impl LocalDirSource {
 
     /// The path a key (or a folder key ending in `/`) names under the root, if it names one.
     fn path_of(&self, key: &str) -> Option<PathBuf> {
-        let inner = key.strip_suffix('/').unwrap_or(key);
-        if inner.is_empty() {
-            return (key.is_empty()).then(|| self.root.clone());
-        }
-        let ok = !key.starts_with('/')
-            && !key.contains('\0')
-            && inner
-                .split('/')
-                .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
-        ok.then(|| self.root.join(inner))
-    }
-
-    /// The path a key names, if it is a key.
-    fn key_path(&self, key: &str) -> Result<PathBuf, SourceError> {
-        self.path_of(key).ok_or_else(|| {
-            SourceError::new(
-                SourceErrorKind::NoSuchKey,
-                format!("{key}: not a key of this bucket"),
-            )
+        key_path(key).map(|inner| match inner {
+            "" => self.root.clone(),
+            inner => self.root.join(inner),
         })
     }
 
     /// The path a key names, resolved through any links, if it stays inside the root.
     fn resolve(&self, key: &str) -> Result<PathBuf, SourceError> {
-        let real = self
-            .key_path(key)?
-            .canonicalize()
-            .map_err(|e| open_error(&e, key))?;
-        self.inside(key, real)
-    }
-
-    fn inside(&self, key: &str, real: PathBuf) -> Result<PathBuf, SourceError> {
+        let path = self.path_of(key).ok_or_else(|| {
+            SourceError::new(
+                SourceErrorKind::NoSuchKey,
+                format!("{key}: not a key of this bucket"),
+            )
+        })?;
+        let real = path.canonicalize().map_err(|e| open_error(&e, key))?;
         if !real.starts_with(&self.root) {
             return Err(SourceError::new(
                 SourceErrorKind::AccessDenied,
@@ -228,8 +211,7 @@ impl LocalDirSource {
         use rustix::fs::{fstat, openat2, stat, FileType, Mode, OFlags, ResolveFlags};
         use std::os::unix::fs::OpenOptionsExt;
         let root = self.root_handle.as_ref()?;
-        let inner = self.path_of(key)?;
-        let inner = inner.strip_prefix(&self.root).ok()?;
+        let inner = key_path(key).filter(|inner| !inner.is_empty())?;
         // Renamed or replaced: the path is the root now, as `list` sees it.
         if file_id(&stat(&self.root).ok()?) != root.id {
             return None;
@@ -442,6 +424,21 @@ impl ObjectSource for LocalDirSource {
     fn list_calls(&self) -> u64 {
         self.list_calls.load(Ordering::Relaxed)
     }
+}
+
+/// The path below the root a key (or a folder key ending in `/`) names, if it names one: `""`
+/// for the root itself.
+fn key_path(key: &str) -> Option<&str> {
+    let inner = key.strip_suffix('/').unwrap_or(key);
+    if inner.is_empty() {
+        return key.is_empty().then_some("");
+    }
+    let ok = !key.starts_with('/')
+        && !key.contains('\0')
+        && inner
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+    ok.then_some(inner)
 }
 
 fn not_a_file(key: &str) -> SourceError {
