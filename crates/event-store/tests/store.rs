@@ -276,28 +276,14 @@ fn tags_are_added_replaced_and_removed_by_key() {
 fn a_file_is_written_exactly_once_and_read_back_byte_exact() {
     let mut s = setup();
     let gzipped = gz(TEXT.as_bytes());
-    let rows = rows();
     let pending = s.store.pending_files(&s.import, -1, 10).unwrap();
     assert_eq!(
         pending.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(),
         ["p1/a", "p1/b", "p2/c"]
     );
-    let write = FileWrite {
-        file_no: pending[0].file_no,
-        gz: LogBytes::Held(&gzipped),
-        events: &rows,
-        strings: STRINGS,
-        failure: None,
-    };
-    assert!(s
-        .store
-        .write_files(&s.import, OWNER, s.eds, &[write], 4_000)
-        .unwrap());
+    commit_file(&mut s, pending[0].file_no, LogBytes::Held(&gzipped));
     // The same file again (a replayed batch) changes nothing.
-    assert!(s
-        .store
-        .write_files(&s.import, OWNER, s.eds, &[write], 4_000)
-        .unwrap());
+    commit_file(&mut s, pending[0].file_no, LogBytes::Held(&gzipped));
     let import = s.store.import(&s.import).unwrap().unwrap();
     assert_eq!(import.statistics.files_completed, 1);
     assert_eq!(import.statistics.events_completed, 2);
@@ -340,10 +326,15 @@ fn a_file_is_written_exactly_once_and_read_back_byte_exact() {
 
 /// Commits the import's first pending file, holding `TEXT`'s two events, with its bytes `gz`.
 fn commit_first_file(s: &mut Setup, gz: LogBytes<'_>) {
+    let first = s.store.pending_files(&s.import, -1, 10).unwrap()[0].file_no;
+    commit_file(s, first, gz);
+}
+
+/// Commits file `file_no`, holding `TEXT`'s two events, with its bytes `gz`.
+fn commit_file(s: &mut Setup, file_no: i64, gz: LogBytes<'_>) {
     let rows = rows();
-    let pending = s.store.pending_files(&s.import, -1, 10).unwrap();
     let write = FileWrite {
-        file_no: pending[0].file_no,
+        file_no,
         gz,
         events: &rows,
         strings: STRINGS,
